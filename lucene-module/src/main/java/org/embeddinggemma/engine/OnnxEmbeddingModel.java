@@ -1,0 +1,273 @@
+package org.embeddinggemma.engine;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * An ONNX Runtime session over an embedding graph, checked at load and run in padded batches.
+ *
+ * <p>The graph must take {@value #INPUT_IDS} and {@value #ATTENTION_MASK} (int64, [batch, tokens]),
+ * may take {@value #TOKEN_TYPE_IDS} (fed with zeros), and must output float {@value
+ * PoolingStrategy#SENTENCE_EMBEDDING_OUTPUT} [batch, dims] or {@value
+ * PoolingStrategy#TOKEN_EMBEDDINGS_OUTPUT} [batch, tokens, hidden]. Activations are fp32: fp16
+ * graphs are rejected because EmbeddingGemma's activations overflow in fp16. One session serves
+ * all threads.
+ */
+public final class OnnxEmbeddingModel implements AutoCloseable {
+
+  /** Token ids input. */
+  public static final String INPUT_IDS = "input_ids";
+
+  /** Attention mask input: 1 for real tokens, 0 for padding. */
+  public static final String ATTENTION_MASK = "attention_mask";
+
+  /** Segment ids input of BERT-style graphs, fed with zeros when the graph has it. */
+  public static final String TOKEN_TYPE_IDS = "token_type_ids";
+
+  private static final String EXPORT_HINT =
+      "export the model for feature extraction with its inputs named input_ids and attention_mask"
+          + " (e.g. optimum-cli export onnx --task feature-extraction), or use the onnx-community export";
+
+  private final OrtEnvironment environment;
+  private final OrtSession session;
+  private final Path graph;
+  private final PoolingStrategy pooling;
+  private final boolean feedsTokenTypeIds;
+  private final int dims;
+
+  private OnnxEmbeddingModel(
+      OrtEnvironment environment, OrtSession session, Path graph, PoolingStrategy pooling, boolean feedsTokenTypeIds) {
+    this.environment = environment;
+    this.session = session;
+    this.graph = graph;
+    this.pooling = pooling;
+    this.feedsTokenTypeIds = feedsTokenTypeIds;
+    this.dims = embed(List.of(new TokenizedText(new long[] {1, 2}, false)))[0].length;
+  }
+
+  /**
+   * Loads and checks a graph, then runs it once on a two-token input to learn its output dims.
+   *
+   * @param graph the {@code .onnx} file; external weights ({@code .onnx_data}) must lie beside it
+   * @param pooling the pooling to use, or {@code null} to take {@code sentence_embedding} when the
+   *     graph has it and mean pooling of {@code last_hidden_state} otherwise
+   * @param intraOpThreads threads ONNX Runtime uses inside one inference; at least 1
+   * @throws ModelLoadException if the graph cannot be loaded or run, or lacks what is needed
+   */
+  public static OnnxEmbeddingModel load(Path graph, PoolingStrategy pooling, int intraOpThreads) {
+    if (intraOpThreads < 1) {
+      throw new IllegalArgumentException("intraOpThreads must be at least 1, got " + intraOpThreads);
+    }
+    OrtEnvironment environment = environment();
+    OrtSession session;
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setIntraOpNumThreads(intraOpThreads);
+      options.setInterOpNumThreads(1);
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      session = environment.createSession(graph.toString(), options);
+    } catch (OrtException e) {
+      throw new ModelLoadException(
+          "cannot load ONNX graph [" + graph + "]; if its weights are external, keep "
+              + graph.getFileName() + "_data next to it",
+          e);
+    }
+    try {
+      boolean feedsTokenTypeIds = checkInputs(graph, session.getInputInfo());
+      PoolingStrategy chosen = choosePooling(graph, session.getOutputInfo(), pooling);
+      return new OnnxEmbeddingModel(environment, session, graph, chosen, feedsTokenTypeIds);
+    } catch (OrtException | RuntimeException e) {
+      closeQuietly(session, e);
+      if (e instanceof ModelLoadException loadException) {
+        throw loadException;
+      }
+      throw new ModelLoadException("cannot run ONNX graph [" + graph + "] on a two-token input", e);
+    }
+  }
+
+  private static OrtEnvironment environment() {
+    try {
+      return OrtEnvironment.getEnvironment();
+    } catch (RuntimeException | LinkageError e) {
+      throw new ModelLoadException(
+          "cannot load the ONNX Runtime native library for " + System.getProperty("os.name") + "/"
+              + System.getProperty("os.arch"),
+          e);
+    }
+  }
+
+  private static boolean checkInputs(Path graph, Map<String, NodeInfo> inputs) {
+    String found = describe(inputs);
+    for (String required : List.of(INPUT_IDS, ATTENTION_MASK)) {
+      if (!inputs.containsKey(required)) {
+        throw new ModelLoadException(
+            "ONNX graph [" + graph + "] has no input [" + required + "]; found inputs " + found + "; " + EXPORT_HINT);
+      }
+    }
+    for (Map.Entry<String, NodeInfo> input : inputs.entrySet()) {
+      String name = input.getKey();
+      if (!name.equals(INPUT_IDS) && !name.equals(ATTENTION_MASK) && !name.equals(TOKEN_TYPE_IDS)) {
+        throw new ModelLoadException(
+            "ONNX graph [" + graph + "] has input [" + name + "] that this engine cannot feed; found inputs "
+                + found + ", expected input_ids, attention_mask and optionally token_type_ids; " + EXPORT_HINT);
+      }
+      if (!(input.getValue().getInfo() instanceof TensorInfo tensor)
+          || tensor.type != OnnxJavaType.INT64
+          || tensor.getShape().length != 2) {
+        throw new ModelLoadException(
+            "ONNX graph [" + graph + "] input [" + name + "] is " + input.getValue().getInfo()
+                + ", expected an int64 tensor of shape [batch, tokens]; " + EXPORT_HINT);
+      }
+    }
+    return inputs.containsKey(TOKEN_TYPE_IDS);
+  }
+
+  private static PoolingStrategy choosePooling(
+      Path graph, Map<String, NodeInfo> outputs, PoolingStrategy requested) {
+    PoolingStrategy pooling = requested;
+    if (pooling == null) {
+      pooling =
+          outputs.containsKey(PoolingStrategy.SENTENCE_EMBEDDING_OUTPUT)
+              ? PoolingStrategy.SENTENCE_EMBEDDING
+              : PoolingStrategy.MEAN;
+    }
+    String name = pooling.outputName();
+    NodeInfo output = outputs.get(name);
+    if (output == null) {
+      throw new ModelLoadException(
+          "ONNX graph [" + graph + "] has no output [" + name + "] for pooling [" + pooling.externalName()
+              + "]; found outputs " + describe(outputs)
+              + "; an embedding graph needs sentence_embedding [batch, dims] or last_hidden_state [batch, tokens, hidden]");
+    }
+    int rank = pooling == PoolingStrategy.SENTENCE_EMBEDDING ? 2 : 3;
+    if (!(output.getInfo() instanceof TensorInfo tensor)
+        || tensor.getShape().length != rank
+        || tensor.type != OnnxJavaType.FLOAT) {
+      String fp16 =
+          output.getInfo() instanceof TensorInfo tensor && tensor.type == OnnxJavaType.FLOAT16
+              ? "; EmbeddingGemma does not support fp16 activations: use model.onnx, model_quantized.onnx or model_q4.onnx"
+              : "";
+      throw new ModelLoadException(
+          "ONNX graph [" + graph + "] output [" + name + "] is " + output.getInfo() + ", expected a float tensor of rank "
+              + rank + fp16);
+    }
+    return pooling;
+  }
+
+  private static String describe(Map<String, NodeInfo> nodes) {
+    Set<String> described = new TreeSet<>();
+    nodes.forEach((name, info) -> described.add(name + " " + info.getInfo()));
+    return described.toString();
+  }
+
+  private static void closeQuietly(OrtSession session, Exception failure) {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  /** The pooling in use. */
+  public PoolingStrategy pooling() {
+    return pooling;
+  }
+
+  /** The number of dims of the vectors this graph produces. */
+  public int dims() {
+    return dims;
+  }
+
+  /** The graph file. */
+  public Path graph() {
+    return graph;
+  }
+
+  /**
+   * Embeds a batch, padded to its longest text.
+   *
+   * @return one vector of {@link #dims()} per text, in order, as the graph and pooling make it (not
+   *     normalised here)
+   * @throws IllegalArgumentException if the batch is empty or holds an empty text
+   * @throws IllegalStateException if ONNX Runtime fails
+   */
+  public float[][] embed(List<TokenizedText> batch) {
+    if (batch.isEmpty()) {
+      throw new IllegalArgumentException("cannot embed an empty batch");
+    }
+    int size = batch.size();
+    int tokens = 0;
+    for (TokenizedText text : batch) {
+      if (text.length() == 0) {
+        throw new IllegalArgumentException("cannot embed a text of zero tokens");
+      }
+      tokens = Math.max(tokens, text.length());
+    }
+    long[] ids = new long[size * tokens];
+    long[] mask = new long[size * tokens];
+    long[][] maskRows = new long[size][tokens];
+    for (int b = 0; b < size; b++) {
+      long[] textIds = batch.get(b).ids();
+      System.arraycopy(textIds, 0, ids, b * tokens, textIds.length);
+      for (int t = 0; t < textIds.length; t++) {
+        mask[b * tokens + t] = 1;
+        maskRows[b][t] = 1;
+      }
+    }
+    long[] shape = {size, tokens};
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    try {
+      inputs.put(INPUT_IDS, OnnxTensor.createTensor(environment, LongBuffer.wrap(ids), shape));
+      inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(environment, LongBuffer.wrap(mask), shape));
+      if (feedsTokenTypeIds) {
+        inputs.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(environment, LongBuffer.wrap(new long[size * tokens]), shape));
+      }
+      try (OrtSession.Result result = session.run(inputs, Set.of(pooling.outputName()))) {
+        OnnxValue value = result.get(pooling.outputName()).orElseThrow();
+        OnnxTensor output = (OnnxTensor) value;
+        long[] outputShape = output.getInfo().getShape();
+        FloatBuffer buffer = output.getFloatBuffer();
+        float[] values = new float[buffer.remaining()];
+        buffer.get(values);
+        int width = (int) outputShape[outputShape.length - 1];
+        if (pooling == PoolingStrategy.SENTENCE_EMBEDDING) {
+          float[][] vectors = new float[size][width];
+          for (int b = 0; b < size; b++) {
+            System.arraycopy(values, b * width, vectors[b], 0, width);
+          }
+          return vectors;
+        }
+        return pooling.pool(values, maskRows, width);
+      }
+    } catch (OrtException e) {
+      throw new IllegalStateException(
+          "ONNX Runtime failed on a batch of " + size + " texts of up to " + tokens + " tokens with graph ["
+              + graph + "]: " + e.getMessage(),
+          e);
+    } finally {
+      inputs.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      throw new IllegalStateException("cannot close ONNX session of [" + graph + "]: " + e.getMessage(), e);
+    }
+  }
+}

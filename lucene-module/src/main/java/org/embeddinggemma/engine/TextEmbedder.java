@@ -1,0 +1,171 @@
+package org.embeddinggemma.engine;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Turns texts into embeddings with a model loaded once from a {@link ModelDirectory}: prompt,
+ * tokenise, run the ONNX graph in batches, pool, truncate to the requested dims and re-normalise.
+ *
+ * <p>Thread-safe; close it to release the native session and tokenizer.
+ *
+ * <pre>{@code
+ * try (TextEmbedder embedder = TextEmbedder.open(Path.of("/models/embeddinggemma-300m"))) {
+ *   Embedding query = embedder.embed(EmbeddingInput.of("how do plants eat?", embedder.prompt(Task.QUERY)), 256);
+ *   byte[] forByteField = query.int8Vector();
+ * }
+ * }</pre>
+ */
+public final class TextEmbedder implements AutoCloseable {
+
+  /** Maximum sequence length of EmbeddingGemma, used when the model directory sets none. */
+  public static final int DEFAULT_MAX_TOKENS = 2048;
+
+  private final ModelDirectory directory;
+  private final TextTokenizer tokenizer;
+  private final OnnxEmbeddingModel model;
+  private final int maxBatchSize;
+  private final int defaultDims;
+
+  private TextEmbedder(
+      ModelDirectory directory, TextTokenizer tokenizer, OnnxEmbeddingModel model, int maxBatchSize) {
+    this.directory = directory;
+    this.tokenizer = tokenizer;
+    this.model = model;
+    this.maxBatchSize = maxBatchSize;
+    Integer configuredDims = directory.config().dims();
+    if (configuredDims != null && configuredDims > model.dims()) {
+      throw new ModelLoadException(
+          "dims [" + configuredDims + "] in " + ModelConfig.FILE_NAME + " of [" + directory.root()
+              + "] exceeds the model's " + model.dims() + " dims");
+    }
+    this.defaultDims = configuredDims == null ? model.dims() : configuredDims;
+  }
+
+  /** Opens a model with {@link EmbedderSettings#DEFAULTS}. */
+  public static TextEmbedder open(Path modelDirectory) {
+    return open(modelDirectory, EmbedderSettings.DEFAULTS);
+  }
+
+  /**
+   * Opens a model.
+   *
+   * @throws ModelLoadException if the directory does not hold a usable model; see {@link
+   *     ModelDirectory} and {@link OnnxEmbeddingModel#load}
+   */
+  public static TextEmbedder open(Path modelDirectory, EmbedderSettings settings) {
+    ModelDirectory directory = ModelDirectory.open(modelDirectory);
+    ModelConfig config = directory.config();
+    int maxTokens = config.maxTokens() == null ? DEFAULT_MAX_TOKENS : config.maxTokens();
+    TextTokenizer tokenizer = TextTokenizer.load(directory.tokenizer(), directory.specialTokens(), maxTokens);
+    OnnxEmbeddingModel model = null;
+    try {
+      model = OnnxEmbeddingModel.load(directory.graph(), config.pooling(), settings.intraOpThreads());
+      return new TextEmbedder(directory, tokenizer, model, settings.maxBatchSize());
+    } catch (RuntimeException e) {
+      tokenizer.close();
+      if (model != null) {
+        model.close();
+      }
+      throw e;
+    }
+  }
+
+  /** The model's files. */
+  public ModelDirectory directory() {
+    return directory;
+  }
+
+  /** The dims of the model's own vectors, the most {@link #embed} can return. */
+  public int modelDims() {
+    return model.dims();
+  }
+
+  /** The dims used when a caller has no preference: {@code dims} of the model config, else {@link #modelDims()}. */
+  public int defaultDims() {
+    return defaultDims;
+  }
+
+  /** The longest input in tokens; longer texts are truncated and flagged. */
+  public int maxTokens() {
+    return tokenizer.maxTokens();
+  }
+
+  /** The pooling in use. */
+  public PoolingStrategy pooling() {
+    return model.pooling();
+  }
+
+  /** Whether the model takes task prompts; if not, {@link #prompt} is always {@link PromptTemplate#NONE}. */
+  public boolean takesTaskPrompts() {
+    return directory.config().taskPrompts();
+  }
+
+  /** The prompt this model uses for a task. */
+  public PromptTemplate prompt(Task task) {
+    return directory.config().prompt(task);
+  }
+
+  /** Tokenises a text exactly as {@link #embed} does, prompt included. */
+  public TokenizedText tokenize(EmbeddingInput input) {
+    return tokenizer.encode(input.promptedText());
+  }
+
+  /**
+   * Embeds one text.
+   *
+   * @see #embed(List, int)
+   */
+  public Embedding embed(EmbeddingInput input, int dims) {
+    return embed(List.of(input), dims).get(0);
+  }
+
+  /**
+   * Embeds texts. Texts are run in batches of similar length, so that little is padded; the
+   * results come back in the order of {@code inputs}.
+   *
+   * @param dims the Matryoshka dims of the result, from 1 to {@link #modelDims()}
+   * @throws IllegalArgumentException if {@code dims} is out of range
+   * @throws IllegalStateException if inference fails
+   */
+  public List<Embedding> embed(List<EmbeddingInput> inputs, int dims) {
+    if (dims < 1 || dims > model.dims()) {
+      throw new IllegalArgumentException(
+          "dims must be between 1 and " + model.dims() + " for model [" + directory.root() + "], got " + dims);
+    }
+    MatryoshkaTruncation truncation = new MatryoshkaTruncation(dims);
+    TokenizedText[] tokenized = new TokenizedText[inputs.size()];
+    Integer[] order = new Integer[inputs.size()];
+    for (int i = 0; i < tokenized.length; i++) {
+      tokenized[i] = tokenize(inputs.get(i));
+      order[i] = i;
+    }
+    Arrays.sort(order, Comparator.comparingInt(i -> tokenized[i].length()));
+    Embedding[] embeddings = new Embedding[inputs.size()];
+    for (int start = 0; start < order.length; start += maxBatchSize) {
+      int end = Math.min(order.length, start + maxBatchSize);
+      List<TokenizedText> batch = new ArrayList<>(end - start);
+      for (int k = start; k < end; k++) {
+        batch.add(tokenized[order[k]]);
+      }
+      float[][] vectors = model.embed(batch);
+      for (int k = start; k < end; k++) {
+        TokenizedText text = tokenized[order[k]];
+        embeddings[order[k]] = new Embedding(truncation.apply(vectors[k - start]), text.length(), text.truncated());
+      }
+    }
+    return List.of(embeddings);
+  }
+
+  @Override
+  public void close() {
+    try {
+      model.close();
+    } finally {
+      tokenizer.close();
+    }
+  }
+}

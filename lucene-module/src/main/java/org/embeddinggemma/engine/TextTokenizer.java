@@ -1,0 +1,134 @@
+package org.embeddinggemma.engine;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Turns text into model token ids with a HuggingFace {@code tokenizer.json} (through DJL's binding
+ * of the Rust tokenizers library), adding the special tokens the model asks for and truncating to
+ * the model's maximum sequence length.
+ *
+ * <p>Truncation keeps the special tokens: a text longer than {@link #maxTokens()} loses its tail,
+ * not its {@code <eos>}, and the result says that it was truncated. Thread-safe.
+ */
+public final class TextTokenizer implements AutoCloseable {
+
+  private final HuggingFaceTokenizer tokenizer;
+  private final int maxTokens;
+  private final long prependId;
+  private final long appendId;
+
+  private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxTokens, long prependId, long appendId) {
+    this.tokenizer = tokenizer;
+    this.maxTokens = maxTokens;
+    this.prependId = prependId;
+    this.appendId = appendId;
+  }
+
+  /**
+   * Loads a tokenizer.
+   *
+   * @param tokenizerJson the {@code tokenizer.json} file
+   * @param specialTokens the special tokens the model's tokenizer config asks for
+   * @param maxTokens the longest sequence the model takes, special tokens included; at least 2
+   * @throws IllegalArgumentException if {@code maxTokens} is below 2
+   * @throws ModelLoadException if the file or the native tokenizer library cannot be loaded, or a
+   *     special token is not a single token of the vocabulary
+   */
+  public static TextTokenizer load(Path tokenizerJson, SpecialTokens specialTokens, int maxTokens) {
+    if (maxTokens < 2) {
+      throw new IllegalArgumentException("maxTokens must be at least 2, got " + maxTokens);
+    }
+    HuggingFaceTokenizer probe = open(tokenizerJson, Integer.MAX_VALUE);
+    long prependId;
+    long appendId;
+    try {
+      // What does tokenizer.json's post-processor add by itself? Only the rest is added here.
+      long[] sample = probe.encode("a").getIds();
+      prependId = missingToken(probe, specialTokens.addBos(), specialTokens.bosToken(), sample[0]);
+      appendId =
+          missingToken(probe, specialTokens.addEos(), specialTokens.eosToken(), sample[sample.length - 1]);
+    } finally {
+      probe.close();
+    }
+    int added = (prependId < 0 ? 0 : 1) + (appendId < 0 ? 0 : 1);
+    return new TextTokenizer(open(tokenizerJson, maxTokens - added), maxTokens, prependId, appendId);
+  }
+
+  private static long missingToken(
+      HuggingFaceTokenizer tokenizer, boolean wanted, String token, long presentId) {
+    if (!wanted) {
+      return -1;
+    }
+    long[] ids = tokenizer.encode(token, false, false).getIds();
+    if (ids.length != 1) {
+      throw new ModelLoadException(
+          "special token ["
+              + token
+              + "] from tokenizer_config.json is "
+              + ids.length
+              + " tokens in tokenizer.json, expected exactly one; check that both files belong to the same model");
+    }
+    return ids[0] == presentId ? -1 : ids[0];
+  }
+
+  private static HuggingFaceTokenizer open(Path tokenizerJson, int maxLength) {
+    Map<String, String> options =
+        Map.of(
+            "addSpecialTokens", "true",
+            "padding", "false",
+            "truncation", "true",
+            "maxLength", Integer.toString(maxLength),
+            "modelMaxLength", Integer.toString(maxLength));
+    // DJL finds its native library's version file through the context class loader; inside a
+    // plugin that is the host's loader, which cannot see it.
+    Thread thread = Thread.currentThread();
+    ClassLoader previous = thread.getContextClassLoader();
+    thread.setContextClassLoader(TextTokenizer.class.getClassLoader());
+    try {
+      return HuggingFaceTokenizer.newInstance(tokenizerJson, options);
+    } catch (IOException e) {
+      throw new ModelLoadException("cannot read tokenizer [" + tokenizerJson + "]", e);
+    } catch (RuntimeException | LinkageError | AssertionError e) {
+      throw new ModelLoadException(
+          "cannot load tokenizer ["
+              + tokenizerJson
+              + "]; the file must be a HuggingFace tokenizer.json and the tokenizers native library must load on this platform",
+          e);
+    } finally {
+      thread.setContextClassLoader(previous);
+    }
+  }
+
+  /** The longest sequence produced, special tokens included. */
+  public int maxTokens() {
+    return maxTokens;
+  }
+
+  /** Tokenises one text. */
+  public TokenizedText encode(String text) {
+    Encoding encoding = tokenizer.encode(text);
+    long[] ids = encoding.getIds();
+    if (prependId >= 0 || appendId >= 0) {
+      int offset = prependId >= 0 ? 1 : 0;
+      long[] withSpecial = new long[ids.length + offset + (appendId >= 0 ? 1 : 0)];
+      System.arraycopy(ids, 0, withSpecial, offset, ids.length);
+      if (prependId >= 0) {
+        withSpecial[0] = prependId;
+      }
+      if (appendId >= 0) {
+        withSpecial[withSpecial.length - 1] = appendId;
+      }
+      ids = withSpecial;
+    }
+    return new TokenizedText(ids, encoding.exceedMaxLength());
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}
