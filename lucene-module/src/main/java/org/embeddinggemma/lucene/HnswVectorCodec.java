@@ -1,0 +1,62 @@
+package org.embeddinggemma.lucene;
+
+import java.util.Map;
+import org.apache.lucene.codecs.Codec;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene104.Lucene104Codec;
+import org.apache.lucene.codecs.lucene104.Lucene104HnswScalarQuantizedVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+import org.apache.lucene.index.VectorEncoding;
+
+/**
+ * A codec that stores the given vector fields in HNSW graphs: byte fields with {@link
+ * Lucene99HnswVectorsFormat} (already int8, nothing to quantise), float fields with {@link
+ * Lucene104HnswScalarQuantizedVectorsFormat} (the graph is searched on quantised copies, the float
+ * vectors are kept for exact rescoring). Other fields get Lucene's defaults.
+ *
+ * <p>The codec keeps the default codec's name, so indexes it writes open with a plain {@code
+ * DirectoryReader}: per-field formats are recorded in the index and found by name.
+ */
+public final class HnswVectorCodec {
+
+  /** Lucene's default HNSW max connections per node. */
+  public static final int DEFAULT_MAX_CONN = Lucene99HnswVectorsFormat.DEFAULT_MAX_CONN;
+
+  /** Lucene's default HNSW beam width at index time. */
+  public static final int DEFAULT_BEAM_WIDTH = Lucene99HnswVectorsFormat.DEFAULT_BEAM_WIDTH;
+
+  private HnswVectorCodec() {}
+
+  /** A codec with Lucene's default HNSW parameters. */
+  public static Codec create(Map<String, VectorEncoding> vectorFields) {
+    return create(vectorFields, DEFAULT_MAX_CONN, DEFAULT_BEAM_WIDTH);
+  }
+
+  /**
+   * A codec for the given vector fields.
+   *
+   * @param vectorFields field name to the encoding of its vectors
+   * @param maxConn HNSW max connections per node (Lucene's {@code M})
+   * @param beamWidth HNSW candidates considered when inserting ({@code efConstruction})
+   * @throws IllegalArgumentException if an HNSW parameter is out of Lucene's range
+   */
+  public static Codec create(Map<String, VectorEncoding> vectorFields, int maxConn, int beamWidth) {
+    Map<String, KnnVectorsFormat> formats =
+        Map.copyOf(
+            vectorFields.entrySet().stream()
+                .collect(
+                    java.util.stream.Collectors.toMap(
+                        Map.Entry::getKey,
+                        entry ->
+                            entry.getValue() == VectorEncoding.BYTE
+                                ? new Lucene99HnswVectorsFormat(maxConn, beamWidth)
+                                : new Lucene104HnswScalarQuantizedVectorsFormat(maxConn, beamWidth))));
+    return new Lucene104Codec() {
+      @Override
+      public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+        KnnVectorsFormat format = formats.get(field);
+        return format != null ? format : super.getKnnVectorsFormatForField(field);
+      }
+    };
+  }
+}
