@@ -1,0 +1,234 @@
+package org.embeddinggemma.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.embeddinggemma.engine.EmbedderSettings;
+import org.embeddinggemma.engine.Embedding;
+import org.embeddinggemma.engine.EmbeddingInput;
+import org.embeddinggemma.engine.ModelLoadException;
+import org.embeddinggemma.engine.PromptTemplate;
+import org.embeddinggemma.engine.Task;
+import org.embeddinggemma.engine.TextEmbedder;
+
+/**
+ * {@code embed}: reads one text per line on standard input and writes one JSON object per line on
+ * standard output, {@code {"vector":[...],"tokens":N,"truncated":bool}}, with the same code path
+ * as the Lucene fields and the Elasticsearch plugin. A blank line gets {@code {"error":"..."}} in
+ * its place, and the exit status is then 1.
+ */
+public final class EmbedCommand {
+
+  static final String USAGE =
+      """
+      usage: embed --model DIR [--task TASK | --prompt PROMPT] [--title TITLE] [--dims N] [--int8]
+                   [--threads N] [--batch-size N]
+        --model DIR      model directory (onnx/model.onnx or model.onnx, and tokenizer.json)
+        --task TASK      document (default), query, question_answering, fact_checking,
+                         classification, clustering, sentence_similarity, code_retrieval, or none
+        --prompt PROMPT  a custom prompt instead of the task's ({title} is replaced by --title)
+        --title TITLE    title for the document prompt (default: none)
+        --dims N         Matryoshka dims, 1 to the model's (default: the model's default)
+        --int8           write the int8 vector for byte fields instead of floats
+        --threads N      ONNX Runtime threads (default: available processors)
+        --batch-size N   texts per inference (default: 16)
+      Reads one text per line on stdin; writes {"vector":[...],"tokens":N,"truncated":bool} per line.
+      """;
+
+  private EmbedCommand() {}
+
+  /** Runs the command and exits with its status. */
+  public static void main(String[] args) {
+    System.exit(run(args, System.in, System.out, System.err));
+  }
+
+  /**
+   * Runs the command.
+   *
+   * @return 0 on success, 1 if a line or the model failed, 2 for a usage error
+   */
+  public static int run(String[] args, InputStream in, OutputStream out, PrintStream err) {
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      err.println("embed: " + e.getMessage());
+      err.print(USAGE);
+      return 2;
+    }
+    if (options.help) {
+      err.print(USAGE);
+      return 0;
+    }
+    EmbedderSettings settings = new EmbedderSettings(options.threads, options.batchSize);
+    try (TextEmbedder embedder = TextEmbedder.open(options.model, settings)) {
+      PromptTemplate prompt =
+          options.prompt != null
+              ? PromptTemplate.custom(options.prompt)
+              : options.task == null ? PromptTemplate.NONE : embedder.prompt(options.task);
+      int dims = options.dims == null ? embedder.defaultDims() : options.dims;
+      if (dims < 1 || dims > embedder.modelDims()) {
+        err.println("embed: --dims must be between 1 and " + embedder.modelDims() + " for this model, got " + dims);
+        return 2;
+      }
+      return embedLines(embedder, prompt, options, dims, in, out);
+    } catch (ModelLoadException e) {
+      err.println("embed: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private static int embedLines(
+      TextEmbedder embedder, PromptTemplate prompt, Options options, int dims, InputStream in, OutputStream out) {
+    int status = 0;
+    BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+    Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+    try {
+      List<String> lines = new ArrayList<>();
+      int lineNumber = 0;
+      String line;
+      // Chunks of a few batches keep memory flat for any input size while batching still pays.
+      int chunk = Math.max(64, embedder.maxBatchSize() * 4);
+      while (true) {
+        line = reader.readLine();
+        if (line != null) {
+          lines.add(line);
+        }
+        if (lines.size() == chunk || (line == null && !lines.isEmpty())) {
+          status |= writeChunk(embedder, prompt, options, dims, lines, lineNumber, writer);
+          lineNumber += lines.size();
+          lines.clear();
+          writer.flush();
+        }
+        if (line == null) {
+          break;
+        }
+      }
+      writer.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return status;
+  }
+
+  private static int writeChunk(
+      TextEmbedder embedder, PromptTemplate prompt, Options options, int dims, List<String> lines, int firstLine, Writer writer)
+      throws IOException {
+    List<EmbeddingInput> inputs = new ArrayList<>();
+    for (String text : lines) {
+      if (!text.isBlank()) {
+        inputs.add(new EmbeddingInput(text, prompt, options.title));
+      }
+    }
+    List<Embedding> embeddings = embedder.embed(inputs, dims);
+    int next = 0;
+    int status = 0;
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).isBlank()) {
+        writer.write("{\"error\":\"line " + (firstLine + i + 1) + " is empty: nothing to embed\"}\n");
+        status = 1;
+      } else {
+        writer.write(toJson(embeddings.get(next++), options.int8));
+      }
+    }
+    return status;
+  }
+
+  static String toJson(Embedding embedding, boolean int8) {
+    StringBuilder json = new StringBuilder(embedding.dims() * 12).append("{\"vector\":[");
+    if (int8) {
+      byte[] vector = embedding.int8Vector();
+      for (int i = 0; i < vector.length; i++) {
+        json.append(i == 0 ? "" : ",").append(vector[i]);
+      }
+    } else {
+      float[] vector = embedding.vector();
+      for (int i = 0; i < vector.length; i++) {
+        json.append(i == 0 ? "" : ",").append(vector[i]);
+      }
+    }
+    return json.append("],\"tokens\":")
+        .append(embedding.tokenCount())
+        .append(",\"truncated\":")
+        .append(embedding.truncated())
+        .append("}\n")
+        .toString();
+  }
+
+  /** Parsed command-line options. */
+  static final class Options {
+    Path model;
+    Task task = Task.DOCUMENT;
+    String prompt;
+    String title;
+    Integer dims;
+    boolean int8;
+    boolean help;
+    int threads = EmbedderSettings.DEFAULTS.intraOpThreads();
+    int batchSize = EmbedderSettings.DEFAULTS.maxBatchSize();
+
+    static Options parse(String[] args) {
+      Options options = new Options();
+      boolean taskGiven = false;
+      for (int i = 0; i < args.length; i++) {
+        String arg = args[i];
+        switch (arg) {
+          case "-h", "--help" -> options.help = true;
+          case "--int8" -> options.int8 = true;
+          case "--model" -> options.model = Path.of(value(args, ++i, arg));
+          case "--task" -> {
+            String task = value(args, ++i, arg);
+            options.task = task.equals("none") ? null : Task.fromName(task);
+            taskGiven = true;
+          }
+          case "--prompt" -> options.prompt = value(args, ++i, arg);
+          case "--title" -> options.title = value(args, ++i, arg);
+          case "--dims" -> options.dims = positive(args, ++i, arg);
+          case "--threads" -> options.threads = positive(args, ++i, arg);
+          case "--batch-size" -> options.batchSize = positive(args, ++i, arg);
+          default -> throw new IllegalArgumentException("unknown argument [" + arg + "]");
+        }
+      }
+      if (options.help) {
+        return options;
+      }
+      if (options.model == null) {
+        throw new IllegalArgumentException("--model is required");
+      }
+      if (taskGiven && options.prompt != null) {
+        throw new IllegalArgumentException("--task and --prompt cannot be used together");
+      }
+      return options;
+    }
+
+    private static String value(String[] args, int index, String name) {
+      if (index >= args.length) {
+        throw new IllegalArgumentException(name + " needs a value");
+      }
+      return args[index];
+    }
+
+    private static int positive(String[] args, int index, String name) {
+      String value = value(args, index, name);
+      try {
+        int number = Integer.parseInt(value);
+        if (number >= 1) {
+          return number;
+        }
+      } catch (NumberFormatException e) {
+        // reported below with the rule
+      }
+      throw new IllegalArgumentException(name + " must be a whole number of at least 1, got [" + value + "]");
+    }
+  }
+}
