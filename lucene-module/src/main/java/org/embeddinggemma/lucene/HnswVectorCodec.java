@@ -1,6 +1,7 @@
 package org.embeddinggemma.lucene;
 
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.lucene.codecs.Codec;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene104.Lucene104Codec;
@@ -42,15 +43,14 @@ public final class HnswVectorCodec {
    */
   public static Codec create(Map<String, VectorEncoding> vectorFields, int maxConn, int beamWidth) {
     Map<String, KnnVectorsFormat> formats =
-        Map.copyOf(
-            vectorFields.entrySet().stream()
-                .collect(
-                    java.util.stream.Collectors.toMap(
-                        Map.Entry::getKey,
-                        entry ->
-                            entry.getValue() == VectorEncoding.BYTE
-                                ? new Lucene99HnswVectorsFormat(maxConn, beamWidth)
-                                : new Lucene104HnswScalarQuantizedVectorsFormat(maxConn, beamWidth))));
+        vectorFields.entrySet().stream()
+            .collect(
+                Collectors.toUnmodifiableMap(
+                    Map.Entry::getKey,
+                    entry ->
+                        entry.getValue() == VectorEncoding.BYTE
+                            ? new Lucene99HnswVectorsFormat(maxConn, beamWidth)
+                            : new Lucene104HnswScalarQuantizedVectorsFormat(maxConn, beamWidth)));
     return new Lucene104Codec() {
       @Override
       public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
