@@ -1,0 +1,223 @@
+package org.embeddinggemma.elasticsearch;
+
+import static org.elasticsearch.action.ValidateActions.addValidationError;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Objects;
+import org.elasticsearch.action.ActionRequest;
+import org.elasticsearch.action.ActionRequestValidationException;
+import org.elasticsearch.action.ActionResponse;
+import org.elasticsearch.action.ActionType;
+import org.elasticsearch.common.io.stream.StreamInput;
+import org.elasticsearch.common.io.stream.StreamOutput;
+import org.elasticsearch.common.io.stream.Writeable;
+import org.elasticsearch.xcontent.ToXContentObject;
+import org.elasticsearch.xcontent.XContentBuilder;
+import org.embeddinggemma.engine.Embedding;
+import org.embeddinggemma.engine.Task;
+
+/**
+ * Embeds texts on the local node: behind {@code POST _embedding_gemma/_embed} and the {@code
+ * embedding_gemma} query vector builder.
+ */
+public final class EmbedAction {
+
+  public static final String NAME = "cluster:monitor/embedding_gemma/embed";
+  public static final ActionType<Response> INSTANCE = new ActionType<>(NAME);
+
+  private EmbedAction() {}
+
+  /** What to embed and how. */
+  public static final class Request extends ActionRequest {
+    private final String modelId;
+    private final List<String> texts;
+    private final String task;
+    private final String prompt;
+    private final String title;
+    private final Integer dims;
+    private final String elementType;
+    private final EmbeddingStats.Source source;
+
+    /**
+     * @param modelId the model, or null for the node's default
+     * @param task a task name or {@code none}; null for the default of {@code source}
+     * @param prompt a custom prompt instead of the task's, or null
+     * @param dims Matryoshka dims, or null for the model's default
+     * @param elementType {@code byte} or {@code float}, or null for {@code byte}
+     */
+    public Request(
+        String modelId, List<String> texts, String task, String prompt, String title, Integer dims, String elementType, EmbeddingStats.Source source) {
+      this.modelId = modelId;
+      this.texts = texts == null ? List.of() : List.copyOf(texts);
+      this.task = task;
+      this.prompt = prompt;
+      this.title = title;
+      this.dims = dims;
+      this.elementType = elementType;
+      this.source = Objects.requireNonNull(source);
+    }
+
+    public Request(StreamInput in) throws IOException {
+      super(in);
+      modelId = in.readOptionalString();
+      texts = in.readStringCollectionAsList();
+      task = in.readOptionalString();
+      prompt = in.readOptionalString();
+      title = in.readOptionalString();
+      dims = in.readOptionalVInt();
+      elementType = in.readOptionalString();
+      source = EmbeddingStats.Source.values()[in.readVInt()];
+    }
+
+    @Override
+    public void writeTo(StreamOutput out) throws IOException {
+      super.writeTo(out);
+      out.writeOptionalString(modelId);
+      out.writeStringCollection(texts);
+      out.writeOptionalString(task);
+      out.writeOptionalString(prompt);
+      out.writeOptionalString(title);
+      out.writeOptionalVInt(dims);
+      out.writeOptionalString(elementType);
+      out.writeVInt(source.ordinal());
+    }
+
+    @Override
+    public ActionRequestValidationException validate() {
+      ActionRequestValidationException errors = null;
+      if (modelId != null) {
+        try {
+          ModelRegistry.validateModelId(modelId);
+        } catch (IllegalArgumentException e) {
+          errors = addValidationError(e.getMessage(), errors);
+        }
+      }
+      if (texts.isEmpty()) {
+        errors = addValidationError("[texts] must hold at least one text", errors);
+      }
+      for (int i = 0; i < texts.size(); i++) {
+        if (texts.get(i) == null || texts.get(i).isBlank()) {
+          errors = addValidationError("[texts][" + i + "] is empty: there is no text to embed", errors);
+        }
+      }
+      try {
+        promptSpec();
+      } catch (IllegalArgumentException e) {
+        errors = addValidationError(e.getMessage(), errors);
+      }
+      try {
+        elementType();
+      } catch (IllegalArgumentException e) {
+        errors = addValidationError(e.getMessage(), errors);
+      }
+      if (dims != null && dims < 1) {
+        errors = addValidationError("[dims] must be at least 1, got " + dims, errors);
+      }
+      return errors;
+    }
+
+    public String modelId() {
+      return modelId;
+    }
+
+    public List<String> texts() {
+      return texts;
+    }
+
+    public String title() {
+      return title;
+    }
+
+    public Integer dims() {
+      return dims;
+    }
+
+    public EmbeddingStats.Source source() {
+      return source;
+    }
+
+    public PromptSpec promptSpec() {
+      return PromptSpec.parse(task, prompt, source == EmbeddingStats.Source.QUERY ? Task.QUERY : Task.DOCUMENT);
+    }
+
+    public ElementType elementType() {
+      return elementType == null ? ElementType.BYTE : ElementType.fromName(elementType);
+    }
+  }
+
+  /** One text's vector, as floats (whole numbers for byte vectors). */
+  public record Result(float[] vector, int tokens, boolean truncated) implements Writeable {
+
+    static Result of(Embedding embedding, ElementType elementType) {
+      return new Result(elementType.toFloats(embedding), embedding.tokenCount(), embedding.truncated());
+    }
+
+    Result(StreamInput in) throws IOException {
+      this(in.readFloatArray(), in.readVInt(), in.readBoolean());
+    }
+
+    @Override
+    public void writeTo(StreamOutput out) throws IOException {
+      out.writeFloatArray(vector);
+      out.writeVInt(tokens);
+      out.writeBoolean(truncated);
+    }
+  }
+
+  /** The vectors, in the order of the request's texts. */
+  public static final class Response extends ActionResponse implements ToXContentObject {
+    private final String modelId;
+    private final ElementType elementType;
+    private final List<Result> results;
+
+    public Response(String modelId, ElementType elementType, List<Result> results) {
+      this.modelId = modelId;
+      this.elementType = elementType;
+      this.results = List.copyOf(results);
+    }
+
+    public Response(StreamInput in) throws IOException {
+      modelId = in.readString();
+      elementType = ElementType.values()[in.readVInt()];
+      results = in.readCollectionAsList(Result::new);
+    }
+
+    @Override
+    public void writeTo(StreamOutput out) throws IOException {
+      out.writeString(modelId);
+      out.writeVInt(elementType.ordinal());
+      out.writeCollection(results);
+    }
+
+    public List<Result> results() {
+      return results;
+    }
+
+    @Override
+    public XContentBuilder toXContent(XContentBuilder builder, Params params) throws IOException {
+      builder.startObject();
+      builder.field("model_id", modelId);
+      builder.field("element_type", elementType.externalName());
+      builder.field("dims", results.isEmpty() ? 0 : results.get(0).vector().length);
+      builder.startArray("embeddings");
+      for (Result result : results) {
+        builder.startObject();
+        builder.startArray("vector");
+        for (float value : result.vector()) {
+          if (elementType == ElementType.BYTE) {
+            builder.value((int) value);
+          } else {
+            builder.value(value);
+          }
+        }
+        builder.endArray();
+        builder.field("tokens", result.tokens());
+        builder.field("truncated", result.truncated());
+        builder.endObject();
+      }
+      builder.endArray();
+      return builder.endObject();
+    }
+  }
+}

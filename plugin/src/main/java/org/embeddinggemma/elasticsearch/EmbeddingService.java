@@ -1,0 +1,171 @@
+package org.embeddinggemma.elasticsearch;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.function.Supplier;
+import org.elasticsearch.action.ActionListener;
+import org.elasticsearch.common.util.concurrent.EsRejectedExecutionException;
+import org.embeddinggemma.engine.Embedding;
+import org.embeddinggemma.engine.EmbeddingInput;
+import org.embeddinggemma.engine.TextEmbedder;
+
+/**
+ * Runs embeddings on the plugin's own bounded thread pool ({@value #THREAD_POOL_NAME}), never on
+ * Elasticsearch's transport, write or search threads.
+ *
+ * <p>Single texts (one per ingested document or query) wait in a per-model queue; each pool task
+ * takes up to {@code max_batch_size} of them and embeds them in one model run, so a bulk request
+ * is embedded in batches although processors see one document at a time. When the pool's queue is
+ * full the text fails at once with {@link EsRejectedExecutionException} (HTTP 429).
+ */
+public final class EmbeddingService {
+
+  /** Name of the plugin's thread pool. */
+  public static final String THREAD_POOL_NAME = "embedding_gemma";
+
+  private final ModelRegistry registry;
+  private final String defaultModelId;
+  private final EmbeddingStats stats;
+  private final Supplier<ExecutorService> executor;
+  private final int maxBatchSize;
+  private final Map<String, Queue<Pending>> pending = new ConcurrentHashMap<>();
+
+  private record Pending(
+      String text, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<Embedding> listener) {}
+
+  public EmbeddingService(
+      ModelRegistry registry, String defaultModelId, EmbeddingStats stats, Supplier<ExecutorService> executor, int maxBatchSize) {
+    this.registry = registry;
+    this.defaultModelId = defaultModelId;
+    this.stats = stats;
+    this.executor = executor;
+    this.maxBatchSize = maxBatchSize;
+  }
+
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  /** The model used when a request names none: {@code embedding_gemma.default_model}. */
+  public String defaultModelId() {
+    return defaultModelId;
+  }
+
+  public EmbeddingStats stats() {
+    return stats;
+  }
+
+  /**
+   * Embeds one text, batched with other single texts waiting for the same model.
+   *
+   * @param dims Matryoshka dims, or null for the model's default
+   */
+  public void embed(
+      String modelId, String text, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<Embedding> listener) {
+    Pending item = new Pending(text, title, prompt, dims, source, listener);
+    Queue<Pending> queue = pending.computeIfAbsent(modelId, id -> new ConcurrentLinkedQueue<>());
+    queue.add(item);
+    try {
+      executor.get().execute(() -> drain(modelId, queue));
+    } catch (EsRejectedExecutionException e) {
+      // Another task may already have taken the item; only fail it if it is still waiting.
+      if (queue.remove(item)) {
+        stats.rejected();
+        listener.onFailure(e);
+      }
+    }
+  }
+
+  /** Embeds several texts of one request in one pool task; the engine batches them. */
+  public void embedAll(
+      String modelId, List<String> texts, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<List<Embedding>> listener) {
+    try {
+      executor.get().execute(() -> {
+        try {
+          TextEmbedder embedder = registry.get(modelId);
+          List<EmbeddingInput> inputs = new ArrayList<>(texts.size());
+          for (String text : texts) {
+            inputs.add(new EmbeddingInput(text, prompt.resolve(embedder), title));
+          }
+          List<Embedding> embeddings = run(embedder, inputs, dims);
+          stats.embedded(source, embeddings.size());
+          listener.onResponse(embeddings);
+        } catch (Exception e) {
+          stats.failed(texts.size());
+          listener.onFailure(e);
+        }
+      });
+    } catch (EsRejectedExecutionException e) {
+      stats.rejected();
+      listener.onFailure(e);
+    }
+  }
+
+  private List<Embedding> run(TextEmbedder embedder, List<EmbeddingInput> inputs, Integer dims) {
+    long start = System.nanoTime();
+    List<Embedding> embeddings = embedder.embed(inputs, dims == null ? embedder.defaultDims() : dims);
+    stats.inference(System.nanoTime() - start);
+    return embeddings;
+  }
+
+  private void drain(String modelId, Queue<Pending> queue) {
+    List<Pending> batch = new ArrayList<>(maxBatchSize);
+    Pending item;
+    while (batch.size() < maxBatchSize && (item = queue.poll()) != null) {
+      batch.add(item);
+    }
+    if (batch.isEmpty()) {
+      return;
+    }
+    TextEmbedder embedder;
+    try {
+      embedder = registry.get(modelId);
+    } catch (Exception e) {
+      fail(batch, e);
+      return;
+    }
+    Map<Integer, List<Pending>> byDims = new LinkedHashMap<>();
+    for (Pending p : batch) {
+      byDims.computeIfAbsent(p.dims() == null ? embedder.defaultDims() : p.dims(), d -> new ArrayList<>()).add(p);
+    }
+    byDims.forEach((dims, group) -> {
+      List<EmbeddingInput> inputs = new ArrayList<>(group.size());
+      try {
+        for (Pending p : group) {
+          inputs.add(new EmbeddingInput(p.text(), p.prompt().resolve(embedder), p.title()));
+        }
+        List<Embedding> embeddings = run(embedder, inputs, dims);
+        for (int i = 0; i < group.size(); i++) {
+          stats.embedded(group.get(i).source(), 1);
+          group.get(i).listener().onResponse(embeddings.get(i));
+        }
+      } catch (Exception e) {
+        fail(group, e);
+      }
+    });
+  }
+
+  private void fail(List<Pending> items, Exception e) {
+    stats.failed(items.size());
+    for (Pending p : items) {
+      p.listener().onFailure(e);
+    }
+  }
+
+  /** Single texts waiting to be taken into a batch. */
+  public long pendingTexts() {
+    return pending.values().stream().mapToLong(Queue::size).sum();
+  }
+
+  /** Tasks waiting in the thread pool's queue, which {@code thread_pool.embedding_gemma.queue_size} bounds. */
+  public long queuedTasks() {
+    return executor.get() instanceof ThreadPoolExecutor pool ? pool.getQueue().size() : 0;
+  }
+}

@@ -1,0 +1,192 @@
+package org.embeddinggemma.elasticsearch;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.elasticsearch.action.ActionType;
+import org.elasticsearch.action.FailedNodeException;
+import org.elasticsearch.action.support.ActionFilters;
+import org.elasticsearch.action.support.nodes.BaseNodeResponse;
+import org.elasticsearch.action.support.nodes.BaseNodesRequest;
+import org.elasticsearch.action.support.nodes.BaseNodesResponse;
+import org.elasticsearch.action.support.nodes.TransportNodesAction;
+import org.elasticsearch.client.internal.node.NodeClient;
+import org.elasticsearch.cluster.ClusterName;
+import org.elasticsearch.cluster.node.DiscoveryNode;
+import org.elasticsearch.cluster.service.ClusterService;
+import org.elasticsearch.common.Strings;
+import org.elasticsearch.common.io.stream.StreamInput;
+import org.elasticsearch.common.io.stream.StreamOutput;
+import org.elasticsearch.injection.guice.Inject;
+import org.elasticsearch.rest.BaseRestHandler;
+import org.elasticsearch.rest.RestRequest;
+import org.elasticsearch.rest.action.RestActions;
+import org.elasticsearch.tasks.Task;
+import org.elasticsearch.threadpool.ThreadPool;
+import org.elasticsearch.transport.AbstractTransportRequest;
+import org.elasticsearch.transport.TransportService;
+import org.elasticsearch.xcontent.ToXContentFragment;
+import org.elasticsearch.xcontent.XContentBuilder;
+import org.embeddinggemma.engine.TextEmbedder;
+
+/**
+ * {@code GET _embedding_gemma/_stats}: per node, the loaded models, texts embedded, queue depth,
+ * rejections and inference latency.
+ */
+public final class StatsAction {
+
+  public static final String NAME = "cluster:monitor/embedding_gemma/stats";
+  public static final ActionType<NodesResponse> INSTANCE = new ActionType<>(NAME);
+
+  private StatsAction() {}
+
+  /** Asks every node (or the given ones). */
+  public static final class NodesRequest extends BaseNodesRequest {
+    public NodesRequest(String... nodeIds) {
+      super(nodeIds);
+    }
+  }
+
+  static final class NodeRequest extends AbstractTransportRequest {
+    NodeRequest() {}
+
+    NodeRequest(StreamInput in) throws IOException {
+      super(in);
+    }
+  }
+
+  /** One node's statistics, as a map so that they travel as they are rendered. */
+  public static final class NodeResponse extends BaseNodeResponse {
+    private final Map<String, Object> stats;
+
+    NodeResponse(DiscoveryNode node, Map<String, Object> stats) {
+      super(node);
+      this.stats = stats;
+    }
+
+    NodeResponse(StreamInput in, DiscoveryNode node) throws IOException {
+      super(in, node);
+      this.stats = in.readGenericMap();
+    }
+
+    NodeResponse(StreamInput in) throws IOException {
+      super(in);
+      this.stats = in.readGenericMap();
+    }
+
+    @Override
+    public void writeTo(StreamOutput out) throws IOException {
+      super.writeTo(out);
+      out.writeGenericMap(stats);
+    }
+  }
+
+  /** All nodes' statistics. */
+  public static final class NodesResponse extends BaseNodesResponse<NodeResponse> implements ToXContentFragment {
+    NodesResponse(ClusterName clusterName, List<NodeResponse> nodes, List<FailedNodeException> failures) {
+      super(clusterName, nodes, failures);
+    }
+
+    @Override
+    protected List<NodeResponse> readNodesFrom(StreamInput in) throws IOException {
+      return in.readCollectionAsList(NodeResponse::new);
+    }
+
+    @Override
+    protected void writeNodesTo(StreamOutput out, List<NodeResponse> nodes) throws IOException {
+      out.writeCollection(nodes);
+    }
+
+    @Override
+    public XContentBuilder toXContent(XContentBuilder builder, Params params) throws IOException {
+      builder.startObject("nodes");
+      for (NodeResponse node : getNodes()) {
+        builder.startObject(node.getNode().getId());
+        builder.field("name", node.getNode().getName());
+        builder.mapContents(node.stats);
+        builder.endObject();
+      }
+      return builder.endObject();
+    }
+  }
+
+  /** Collects the local node's statistics on each node. */
+  public static final class TransportAction
+      extends TransportNodesAction<NodesRequest, NodesResponse, NodeRequest, NodeResponse, Void> {
+
+    private final EmbeddingService service;
+
+    @Inject
+    public TransportAction(
+        ThreadPool threadPool, ClusterService clusterService, TransportService transportService, ActionFilters actionFilters, EmbeddingService service) {
+      super(NAME, clusterService, transportService, actionFilters, NodeRequest::new, threadPool.executor(ThreadPool.Names.MANAGEMENT));
+      this.service = service;
+    }
+
+    @Override
+    protected NodesResponse newResponse(NodesRequest request, List<NodeResponse> nodes, List<FailedNodeException> failures) {
+      return new NodesResponse(clusterService.getClusterName(), nodes, failures);
+    }
+
+    @Override
+    protected NodeRequest newNodeRequest(NodesRequest request) {
+      return new NodeRequest();
+    }
+
+    @Override
+    protected NodeResponse newNodeResponse(StreamInput in, DiscoveryNode node) throws IOException {
+      return new NodeResponse(in, node);
+    }
+
+    @Override
+    protected NodeResponse nodeOperation(NodeRequest request, Task task) {
+      return new NodeResponse(clusterService.localNode(), localStats(service));
+    }
+  }
+
+  static Map<String, Object> localStats(EmbeddingService service) {
+    Map<String, Object> stats = new LinkedHashMap<>();
+    stats.put("default_model", service.defaultModelId());
+    stats.put("installed_models", service.registry().installed());
+    Map<String, Object> loaded = new LinkedHashMap<>();
+    for (Map.Entry<String, TextEmbedder> entry : service.registry().loaded().entrySet()) {
+      TextEmbedder model = entry.getValue();
+      Map<String, Object> info = new LinkedHashMap<>();
+      info.put("graph", model.directory().graph().toString());
+      info.put("dims", model.modelDims());
+      info.put("default_dims", model.defaultDims());
+      info.put("max_tokens", model.maxTokens());
+      info.put("pooling", model.pooling().externalName());
+      info.put("task_prompts", model.takesTaskPrompts());
+      info.put("max_batch_size", model.maxBatchSize());
+      loaded.put(entry.getKey(), info);
+    }
+    stats.put("loaded_models", loaded);
+    stats.putAll(service.stats().toMap());
+    Map<String, Object> queue = new LinkedHashMap<>();
+    queue.put("pending_texts", service.pendingTexts());
+    queue.put("queued_tasks", service.queuedTasks());
+    stats.put("queue", queue);
+    return stats;
+  }
+
+  /** The REST endpoint. */
+  public static final class RestHandler extends BaseRestHandler {
+    @Override
+    public String getName() {
+      return "embedding_gemma_stats_action";
+    }
+
+    @Override
+    public List<Route> routes() {
+      return List.of(new Route(RestRequest.Method.GET, "/_embedding_gemma/_stats"), new Route(RestRequest.Method.GET, "/_embedding_gemma/_stats/{node_id}"));
+    }
+
+    @Override
+    protected RestChannelConsumer prepareRequest(RestRequest request, NodeClient client) {
+      NodesRequest nodesRequest = new NodesRequest(Strings.splitStringByCommaToArray(request.param("node_id")));
+      return channel -> client.execute(INSTANCE, nodesRequest, new RestActions.NodesResponseRestListener<>(channel));
+    }
+  }
+}
