@@ -1,0 +1,245 @@
+package org.embeddinggemma.integration;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Real Elasticsearch nodes on loopback, from the integ-test-zip distribution, with the plugin zip
+ * installed by {@code bin/elasticsearch-plugin install} and models copied to {@code
+ * config/embedding-gemma/<model_id>/}, as a user would do it.
+ *
+ * <p>Elasticsearch refuses to run as root: when the tests run as root, the nodes run as the
+ * unprivileged user {@value #RUN_AS}, created if needed, and their files live in a world-traversable
+ * folder under the system temp directory.
+ */
+final class ElasticsearchCluster implements AutoCloseable {
+
+  static final String RUN_AS = "esnode";
+  static final boolean ROOT = "root".equals(System.getProperty("user.name"));
+
+  private static Path template;
+
+  private final Path root;
+  private final List<Node> nodes = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  /** One node: its home and ports. */
+  record Node(String name, Path home, int httpPort, int transportPort) {
+    URI uri(String path) {
+      return URI.create("http://127.0.0.1:" + httpPort + path);
+    }
+  }
+
+  /** A REST response: status and JSON body. */
+  record Response(int status, JsonElement body) {
+    JsonObject json() {
+      return body.getAsJsonObject();
+    }
+  }
+
+  private ElasticsearchCluster(Path root) {
+    this.root = root;
+  }
+
+  /**
+   * Starts {@code size} nodes that form one cluster.
+   *
+   * @param models model id to the directory to install under it
+   * @param settings extra node settings
+   */
+  static ElasticsearchCluster start(String name, int size, Map<String, Path> models, Map<String, String> settings) throws Exception {
+    Path installed = template();
+    Path root = Files.createTempDirectory(installed.getParent(), name + "-");
+    Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+    ElasticsearchCluster cluster = new ElasticsearchCluster(root);
+    try {
+      List<Integer> transportPorts = new ArrayList<>();
+      for (int i = 0; i < size; i++) {
+        Path home = root.resolve("node-" + i);
+        run(List.of("cp", "-a", installed.toString(), home.toString()));
+        for (Map.Entry<String, Path> model : models.entrySet()) {
+          Path target = home.resolve("config/embedding-gemma").resolve(model.getKey());
+          Files.createDirectories(target.getParent());
+          run(List.of("cp", "-rL", model.getValue().toString(), target.toString()));
+        }
+        if (ROOT) {
+          run(List.of("chown", "-R", RUN_AS + ":", home.toString()));
+        }
+        int transportPort = freePort();
+        transportPorts.add(transportPort);
+        cluster.nodes.add(new Node("node-" + i, home, freePort(), transportPort));
+      }
+      for (Node node : cluster.nodes) {
+        Map<String, String> nodeSettings = new LinkedHashMap<>();
+        nodeSettings.put("cluster.name", name);
+        nodeSettings.put("node.name", node.name());
+        nodeSettings.put("network.host", "127.0.0.1");
+        nodeSettings.put("http.port", Integer.toString(node.httpPort()));
+        nodeSettings.put("transport.port", Integer.toString(node.transportPort()));
+        nodeSettings.put("xpack.security.enabled", "false");
+        nodeSettings.put("cluster.routing.allocation.disk.threshold_enabled", "false");
+        if (size == 1) {
+          nodeSettings.put("discovery.type", "single-node");
+        } else {
+          nodeSettings.put("discovery.seed_hosts", transportPorts.stream().map(p -> "127.0.0.1:" + p).collect(Collectors.joining(",")));
+          nodeSettings.put("cluster.initial_master_nodes", "node-0");
+        }
+        nodeSettings.putAll(settings);
+        List<String> command = new ArrayList<>(asNodeUser());
+        command.addAll(List.of(
+            "env", "ES_JAVA_HOME=" + System.getProperty("java.home"), "ES_JAVA_OPTS=-Xms1g -Xmx1g",
+            node.home().resolve("bin/elasticsearch").toString(), "-d", "-p", node.home().resolve("pid").toString()));
+        nodeSettings.forEach((key, value) -> command.add("-E" + key + "=" + value));
+        try {
+          run(command);
+        } catch (IllegalStateException e) {
+          throw new IllegalStateException(e.getMessage() + "\n" + cluster.log(node), e);
+        }
+      }
+      Response health = cluster.request("GET", "/_cluster/health?wait_for_nodes=" + size + "&wait_for_status=green&timeout=90s", null);
+      if (health.status() != 200) {
+        throw new IllegalStateException("cluster did not form: " + health.body());
+      }
+      return cluster;
+    } catch (Exception | AssertionError e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  /** The distribution with the plugin installed, made once per test run. */
+  private static synchronized Path template() throws Exception {
+    if (template != null) {
+      return template;
+    }
+    if (ROOT) {
+      ProcessBuilder exists = new ProcessBuilder("id", "-u", RUN_AS);
+      if (exists.start().waitFor() != 0) {
+        run(List.of("useradd", "--system", "--create-home", "--shell", "/usr/sbin/nologin", RUN_AS));
+      }
+    }
+    Path base = Files.createTempDirectory("embedding-gemma-it-");
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path home = base.resolve("template");
+    run(List.of("cp", "-a", System.getProperty("elasticsearch.home"), home.toString()));
+    if (ROOT) {
+      run(List.of("chown", "-R", RUN_AS + ":", home.toString()));
+    }
+    Path zip = Path.of(System.getProperty("plugin.zip"));
+    Path readableZip = base.resolve(zip.getFileName());
+    Files.copy(zip, readableZip);
+    Files.setPosixFilePermissions(readableZip, PosixFilePermissions.fromString("rw-r--r--"));
+    List<String> install = new ArrayList<>(asNodeUser());
+    install.addAll(List.of("env", "ES_JAVA_HOME=" + System.getProperty("java.home"),
+        home.resolve("bin/elasticsearch-plugin").toString(), "install", "--batch", readableZip.toUri().toString()));
+    run(install);
+    template = home;
+    return home;
+  }
+
+  static List<String> asNodeUser() {
+    return ROOT ? List.of("runuser", "-u", RUN_AS, "--") : List.of();
+  }
+
+  /** Runs a command to completion; fails with its output if it exits non-zero. */
+  static String run(List<String> command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
+      process.destroyForcibly();
+      throw new IllegalStateException("command failed: " + command + "\n" + output);
+    }
+    return output;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  List<Node> nodes() {
+    return nodes;
+  }
+
+  /** A request to the first node. */
+  Response request(String method, String path, String body) {
+    return request(nodes.get(0), method, path, body);
+  }
+
+  /** A request to a node; {@code body} is JSON, or NDJSON for {@code _bulk}. */
+  Response request(Node node, String method, String path, String body) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(node.uri(path))
+            .timeout(Duration.ofMinutes(3))
+            .header("Content-Type", path.contains("_bulk") ? "application/x-ndjson" : "application/json")
+            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    try {
+      HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      String text = response.body();
+      return new Response(response.statusCode(), text.isBlank() ? new JsonObject() : JsonParser.parseString(text));
+    } catch (IOException e) {
+      throw new UncheckedIOException(method + " " + path + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The node's log, for failure messages. */
+  String log(Node node) {
+    Path log = node.home().resolve("logs/" + nodes.size() + ".log");
+    try (Stream<Path> logs = Files.list(node.home().resolve("logs"))) {
+      Path main = logs.filter(p -> p.getFileName().toString().endsWith(".log") && !p.getFileName().toString().contains("_")).findFirst().orElse(log);
+      List<String> lines = Files.readAllLines(main);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    } catch (IOException e) {
+      return "<no log: " + e.getMessage() + ">";
+    }
+  }
+
+  /** Whether the node's process is alive. */
+  boolean alive(Node node) throws IOException {
+    Path pid = node.home().resolve("pid");
+    return Files.exists(pid) && Files.exists(Path.of("/proc", Files.readString(pid).trim()));
+  }
+
+  @Override
+  public void close() throws IOException, InterruptedException {
+    for (Node node : nodes) {
+      Path pidFile = node.home().resolve("pid");
+      if (!Files.exists(pidFile)) {
+        continue;
+      }
+      String pid = Files.readString(pidFile).trim();
+      new ProcessBuilder("kill", pid).start().waitFor();
+      for (int i = 0; i < 60 && Files.exists(Path.of("/proc", pid)); i++) {
+        Thread.sleep(500);
+      }
+      new ProcessBuilder("kill", "-9", pid).start().waitFor();
+    }
+    if (!Boolean.getBoolean("keep.nodes")) {
+      run(List.of("rm", "-rf", root.toString()));
+    }
+  }
+}
