@@ -105,9 +105,9 @@ final class ElasticsearchCluster implements AutoCloseable {
           nodeSettings.put("cluster.initial_master_nodes", "node-0");
         }
         nodeSettings.putAll(settings);
-        List<String> command = new ArrayList<>(asNodeUser());
+        List<String> command = new ArrayList<>(nodeCommand());
         command.addAll(List.of(
-            "env", "ES_JAVA_HOME=" + System.getProperty("java.home"), "ES_JAVA_OPTS=-Xms1g -Xmx1g",
+            "ES_JAVA_OPTS=-Xms1g -Xmx1g",
             node.home().resolve("bin/elasticsearch").toString(), "-d", "-p", node.home().resolve("pid").toString()));
         nodeSettings.forEach((key, value) -> command.add("-E" + key + "=" + value));
         try {
@@ -149,16 +149,22 @@ final class ElasticsearchCluster implements AutoCloseable {
     Path readableZip = base.resolve(zip.getFileName());
     Files.copy(zip, readableZip);
     Files.setPosixFilePermissions(readableZip, PosixFilePermissions.fromString("rw-r--r--"));
-    List<String> install = new ArrayList<>(asNodeUser());
-    install.addAll(List.of("env", "ES_JAVA_HOME=" + System.getProperty("java.home"),
+    List<String> install = new ArrayList<>(nodeCommand());
+    install.addAll(List.of(
         home.resolve("bin/elasticsearch-plugin").toString(), "install", "--batch", readableZip.toUri().toString()));
     run(install);
     template = home;
     return home;
   }
 
-  static List<String> asNodeUser() {
-    return ROOT ? List.of("runuser", "-u", RUN_AS, "--") : List.of();
+  /**
+   * The prefix of every Elasticsearch command: the unprivileged user when running as root, and the
+   * test JVM's JDK (21+) as ES_JAVA_HOME without JAVA_HOME, which Elasticsearch would warn about.
+   */
+  static List<String> nodeCommand() {
+    List<String> prefix = new ArrayList<>(ROOT ? List.of("runuser", "-u", RUN_AS, "--") : List.of());
+    prefix.addAll(List.of("env", "-u", "JAVA_HOME", "ES_JAVA_HOME=" + System.getProperty("java.home")));
+    return prefix;
   }
 
   /** Runs a command to completion; fails with its output if it exits non-zero. */

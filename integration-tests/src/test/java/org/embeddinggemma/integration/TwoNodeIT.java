@@ -1,0 +1,56 @@
+package org.embeddinggemma.integration;
+
+import static org.embeddinggemma.integration.SingleNodeIT.hitIds;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.util.Map;
+import org.embeddinggemma.testing.Corpus;
+import org.embeddinggemma.testing.TestModels;
+import org.junit.jupiter.api.Test;
+
+/** Two nodes on loopback: documents embedded on one, queries embedded on the other. */
+class TwoNodeIT {
+
+  @Test
+  void ingestThroughOneNodeAndQueryThroughTheOther() throws Exception {
+    try (ElasticsearchCluster cluster =
+        ElasticsearchCluster.start("pair", 2, Map.of("minilm", TestModels.miniLm()), Map.of("embedding_gemma.default_model", "minilm"))) {
+      ElasticsearchCluster.Node first = cluster.nodes().get(0);
+      ElasticsearchCluster.Node second = cluster.nodes().get(1);
+      assertEquals(200, cluster.request(first, "PUT", "/corpus", """
+          {"settings": {"number_of_shards": 2, "number_of_replicas": 1},
+           "mappings": {"properties": {"vector": {"type": "dense_vector", "dims": 384, "element_type": "byte",
+             "similarity": "cosine", "index_options": {"type": "hnsw"}}}}}""").status());
+      assertEquals(200, cluster.request(first, "PUT", "/_ingest/pipeline/corpus", """
+          {"processors": [{"embedding_gemma": {"field": "text", "target_field": "vector"}}]}""").status());
+      JsonObject bulk = cluster.request(first, "POST", "/_bulk?pipeline=corpus&refresh=true", SingleNodeIT.bulk("corpus", Corpus.sentences())).json();
+      assertEquals(false, bulk.get("errors").getAsBoolean());
+
+      int right = 0;
+      for (Corpus.Query query : Corpus.queries()) {
+        JsonObject response = cluster.request(second, "POST", "/corpus/_search", """
+            {"knn": {"field": "vector", "k": 1, "num_candidates": 50,
+                     "query_vector_builder": {"embedding_gemma": {"model_text": %s}}}}""".formatted(SingleNodeIT.json(query.query()))).json();
+        right += hitIds(response).get(0).equals(query.expected()) ? 1 : 0;
+      }
+      assertTrue(right >= Corpus.queries().size() * 9 / 10, right + " of " + Corpus.queries().size());
+
+      JsonObject stats = cluster.request(second, "GET", "/_embedding_gemma/_stats", null).json();
+      assertEquals(2, stats.getAsJsonObject("_nodes").get("successful").getAsInt());
+      long documents = 0;
+      long queries = 0;
+      for (Map.Entry<String, JsonElement> node : stats.getAsJsonObject("nodes").entrySet()) {
+        JsonObject nodeStats = node.getValue().getAsJsonObject();
+        documents += nodeStats.get("documents_embedded").getAsLong();
+        if (nodeStats.get("name").getAsString().equals(second.name())) {
+          queries = nodeStats.get("queries_embedded").getAsLong();
+        }
+      }
+      assertEquals(240, documents, "each document embedded once, on the ingest node");
+      assertEquals(Corpus.queries().size(), queries, "queries embedded on the node that coordinated them");
+    }
+  }
+}
