@@ -11,11 +11,13 @@ import ai.onnxruntime.TensorInfo;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.lucene.util.VectorUtil;
 
 /**
  * An ONNX Runtime session over an embedding graph, checked at load and run in padded batches.
@@ -68,23 +70,12 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
     float[] alone = embed(List.of(shortProbe))[0];
     float[] batched = embed(List.of(shortProbe, longProbe))[0];
     this.dims = alone.length;
-    this.batchInvariant = cosine(alone, batched) >= BATCH_INVARIANCE_COSINE;
+    this.batchInvariant = VectorUtil.cosine(alone, batched) >= BATCH_INVARIANCE_COSINE;
   }
 
   /** Same text, same vector: what "within float rounding" means for padding and batching. */
   static final double BATCH_INVARIANCE_COSINE = 0.99999;
 
-  private static double cosine(float[] a, float[] b) {
-    double dot = 0;
-    double normA = 0;
-    double normB = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += (double) a[i] * b[i];
-      normA += (double) a[i] * a[i];
-      normB += (double) b[i] * b[i];
-    }
-    return dot / Math.sqrt(normA * normB);
-  }
 
   /**
    * Loads and checks a graph, then runs it on probe inputs to learn its output dims and whether
@@ -258,10 +249,8 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
     for (int b = 0; b < size; b++) {
       long[] textIds = batch.get(b).ids();
       System.arraycopy(textIds, 0, ids, b * tokens, textIds.length);
-      for (int t = 0; t < textIds.length; t++) {
-        mask[b * tokens + t] = 1;
-        maskRows[b][t] = 1;
-      }
+      Arrays.fill(maskRows[b], 0, textIds.length, 1L);
+      System.arraycopy(maskRows[b], 0, mask, b * tokens, tokens);
     }
     long[] shape = {size, tokens};
     Map<String, OnnxTensor> inputs = new HashMap<>();

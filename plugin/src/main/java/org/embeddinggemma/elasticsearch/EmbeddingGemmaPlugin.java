@@ -1,9 +1,12 @@
 package org.embeddinggemma.elasticsearch;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
@@ -61,7 +64,7 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
     this.settings = settings;
     ModelRegistry registry =
         new ModelRegistry(configPath, new EmbedderSettings(INFERENCE_THREADS.get(settings), MAX_BATCH_SIZE.get(settings)));
-    Supplier<java.util.concurrent.ExecutorService> executor = () -> threadPool.get().executor(EmbeddingService.THREAD_POOL_NAME);
+    Supplier<ExecutorService> executor = () -> threadPool.get().executor(EmbeddingService.THREAD_POOL_NAME);
     this.service = new EmbeddingService(registry, DEFAULT_MODEL.get(settings), new EmbeddingStats(), executor, MAX_BATCH_SIZE.get(settings));
   }
 
@@ -113,8 +116,8 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
             (parser, context) -> {
               try {
                 return EmbeddingGemmaQueryVectorBuilder.fromXContent(parser);
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
               }
             }));
   }
@@ -123,7 +126,7 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
   public Collection<ActionHandler> getActions() {
     return List.of(
         new ActionHandler(EmbedAction.INSTANCE, TransportEmbedAction.class),
-        new ActionHandler(StatsAction.INSTANCE, StatsAction.TransportAction.class));
+        new ActionHandler(StatsAction.INSTANCE, StatsAction.TransportNodesStatsAction.class));
   }
 
   @Override

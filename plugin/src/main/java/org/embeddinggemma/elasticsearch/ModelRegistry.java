@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -134,7 +135,7 @@ public final class ModelRegistry implements AutoCloseable {
 
   /** The models loaded so far, by id. */
   public Map<String, TextEmbedder> loaded() {
-    Map<String, TextEmbedder> loaded = new java.util.TreeMap<>();
+    Map<String, TextEmbedder> loaded = new TreeMap<>();
     models.forEach((id, future) -> {
       if (future.isDone() && !future.isCompletedExceptionally()) {
         loaded.put(id, future.join());

@@ -112,13 +112,13 @@ public final class StatsAction {
   }
 
   /** Collects the local node's statistics on each node. */
-  public static final class TransportAction
+  public static final class TransportNodesStatsAction
       extends TransportNodesAction<NodesRequest, NodesResponse, NodeRequest, NodeResponse, Void> {
 
     private final EmbeddingService service;
 
     @Inject
-    public TransportAction(
+    public TransportNodesStatsAction(
         ThreadPool threadPool, ClusterService clusterService, TransportService transportService, ActionFilters actionFilters, EmbeddingService service) {
       super(NAME, clusterService, transportService, actionFilters, NodeRequest::new, threadPool.executor(ThreadPool.Names.MANAGEMENT));
       this.service = service;

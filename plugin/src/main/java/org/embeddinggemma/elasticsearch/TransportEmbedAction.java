@@ -1,5 +1,6 @@
 package org.embeddinggemma.elasticsearch;
 
+import java.util.List;
 import org.elasticsearch.action.ActionListener;
 import org.elasticsearch.action.support.ActionFilters;
 import org.elasticsearch.action.support.HandledTransportAction;
@@ -23,15 +24,14 @@ public final class TransportEmbedAction extends HandledTransportAction<EmbedActi
   protected void doExecute(Task task, EmbedAction.Request request, ActionListener<EmbedAction.Response> listener) {
     String modelId = request.modelId() == null ? service.defaultModelId() : request.modelId();
     ElementType elementType = request.elementType();
-    ActionListener<EmbedAction.Response> responder = listener;
     if (request.texts().size() == 1) {
       service.embed(
           modelId, request.texts().get(0), request.title(), request.promptSpec(), request.dims(), request.source(),
-          responder.map(embedding -> new EmbedAction.Response(modelId, elementType, java.util.List.of(EmbedAction.Result.of(embedding, elementType)))));
+          listener.map(embedding -> new EmbedAction.Response(modelId, elementType, List.of(EmbedAction.Result.of(embedding, elementType)))));
     } else {
       service.embedAll(
           modelId, request.texts(), request.title(), request.promptSpec(), request.dims(), request.source(),
-          responder.map(embeddings -> new EmbedAction.Response(
+          listener.map(embeddings -> new EmbedAction.Response(
               modelId, elementType, embeddings.stream().map(embedding -> EmbedAction.Result.of(embedding, elementType)).toList())));
     }
   }
