@@ -1,0 +1,85 @@
+package org.embeddinggemma.integration;
+
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.embeddinggemma.engine.EmbedderSettings;
+import org.embeddinggemma.engine.EmbeddingInput;
+import org.embeddinggemma.engine.PromptTemplate;
+import org.embeddinggemma.engine.TextEmbedder;
+import org.embeddinggemma.testing.Corpus;
+import org.embeddinggemma.testing.TestModels;
+
+/**
+ * Documents per second through the {@code embedding_gemma} processor on a real node, with the
+ * plugin's per-model micro-batching ({@code embedding_gemma.max_batch_size: 16}) against the same
+ * bulk with batching off ({@code max_batch_size: 1}), and the engine alone in this JVM on the same
+ * texts as the ceiling. Run with {@code bin/benchmark}; prints the ratios.
+ */
+public final class IngestBenchmark {
+
+  private IngestBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+    int copies = 4;
+    List<Corpus.Sentence> sentences = new ArrayList<>();
+    for (int copy = 0; copy < copies; copy++) {
+      for (Corpus.Sentence s : Corpus.sentences()) {
+        sentences.add(new Corpus.Sentence(s.id() + "-" + copy, s.topic(), s.text()));
+      }
+    }
+    Path model = TestModels.miniLmFloat();
+    System.out.printf("documents: %d (the corpus %d times); model: MiniLM fp32, 384 dims; best of %d rounds%n", sentences.size(), copies, rounds);
+    double batched = ingest(model, 16, sentences, rounds);
+    double unbatched = ingest(model, 1, sentences, rounds);
+    double engine = engineAlone(model, sentences, rounds);
+    System.out.printf("ingest, max_batch_size 16: %7.1f docs/s | ingest, max_batch_size 1: %7.1f docs/s | ratio %.2fx%n", batched, unbatched, batched / unbatched);
+    System.out.printf("engine alone in one JVM, batches of 16: %7.1f texts/s | ingest with batching reaches %.0f%% of it%n", engine, 100 * batched / engine);
+  }
+
+  private static double ingest(Path model, int maxBatchSize, List<Corpus.Sentence> sentences, int rounds) throws Exception {
+    try (ElasticsearchCluster cluster =
+        ElasticsearchCluster.start(
+            "bench-" + maxBatchSize, 1, Map.of("minilm", model),
+            Map.of("embedding_gemma.default_model", "minilm", "embedding_gemma.max_batch_size", Integer.toString(maxBatchSize)))) {
+      cluster.request("PUT", "/_ingest/pipeline/bench", "{\"processors\": [{\"embedding_gemma\": {\"field\": \"text\", \"target_field\": \"vector\"}}]}");
+      double best = 0;
+      for (int round = 0; round <= rounds; round++) {
+        String index = "bench-" + round;
+        cluster.request("PUT", "/" + index, """
+            {"mappings": {"properties": {"vector": {"type": "dense_vector", "dims": 384, "element_type": "byte",
+              "similarity": "cosine", "index_options": {"type": "hnsw"}}}}}""");
+        String body = SingleNodeIT.bulk(index, sentences);
+        long start = System.nanoTime();
+        JsonObject response = cluster.request("POST", "/_bulk?pipeline=bench", body).json();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (response.get("errors").getAsBoolean()) {
+          throw new IllegalStateException("bulk failed: " + response);
+        }
+        if (round > 0) { // round 0 warms the model and the JIT
+          best = Math.max(best, sentences.size() / seconds);
+        }
+      }
+      return best;
+    }
+  }
+
+  private static double engineAlone(Path model, List<Corpus.Sentence> sentences, int rounds) {
+    int threads = Runtime.getRuntime().availableProcessors();
+    try (TextEmbedder embedder = TextEmbedder.open(model, new EmbedderSettings(threads, 16))) {
+      List<EmbeddingInput> inputs = sentences.stream().map(s -> EmbeddingInput.of(s.text(), PromptTemplate.NONE)).toList();
+      double best = 0;
+      for (int round = 0; round <= rounds; round++) {
+        long start = System.nanoTime();
+        embedder.embed(inputs, embedder.modelDims());
+        if (round > 0) {
+          best = Math.max(best, sentences.size() / ((System.nanoTime() - start) / 1e9));
+        }
+      }
+      return best;
+    }
+  }
+}
