@@ -287,6 +287,34 @@ class SingleNodeIT {
   }
 
   @Test
+  void onFailureAndIgnoreFailureHandleDocumentErrors() {
+    // The integ-test-zip has no ingest-common or painless, so the handlers are embedding_gemma too.
+    putPipeline("fallback", """
+        {"embedding_gemma": {"field": "text", "target_field": "vector", "dims": 32, "tag": "from-text",
+           "on_failure": [{"embedding_gemma": {"field": "summary", "target_field": "vector", "dims": 32}}]}}""");
+    putPipeline("tolerant", """
+        {"embedding_gemma": {"field": "text", "target_field": "vector", "dims": 32, "ignore_failure": true}}""");
+    JsonObject bulk = ok(cluster.request("POST", "/_bulk?refresh=true", """
+        {"index": {"_index": "handlers", "_id": "fallback", "pipeline": "fallback"}}
+        {"text": 7, "summary": "A summary to embed instead."}
+        {"index": {"_index": "handlers", "_id": "tolerant", "pipeline": "tolerant"}}
+        {"text": ""}
+        """));
+    assertEquals(false, bulk.get("errors").getAsBoolean(), bulk.toString());
+    JsonObject fallback = ok(cluster.request("POST", "/handlers/_search", "{\"query\": {\"ids\": {\"values\": [\"fallback\"]}}, \"fields\": [\"vector\"]}"));
+    JsonArray vector = fallback.getAsJsonObject("hits").getAsJsonArray("hits").get(0).getAsJsonObject().getAsJsonObject("fields").getAsJsonArray("vector");
+    assertEquals(asFloats(cliVector(TestModels.miniLm(), "A summary to embed instead.", "--dims", "32", "--int8")), asFloats(vector));
+    assertEquals(false, ok(cluster.request("GET", "/handlers/_doc/tolerant", null)).getAsJsonObject("_source").has("vector"));
+  }
+
+  /** Dynamic mapping reads the int8 values back as floats. */
+  private static JsonArray asFloats(JsonArray values) {
+    JsonArray floats = new JsonArray();
+    values.forEach(value -> floats.add(value.getAsFloat()));
+    return floats;
+  }
+
+  @Test
   void embedEndpointReturnsVectorsTokensAndTruncationAndStatsCount() {
     String longText = "word ".repeat(400);
     JsonObject embedded = ok(cluster.request("POST", "/_embedding_gemma/_embed", """
