@@ -212,15 +212,19 @@ final class ElasticsearchCluster implements AutoCloseable {
     }
   }
 
-  /** The node's log, for failure messages. */
+  /** The last lines of the node's log, for failure messages. */
   String log(Node node) {
-    Path log = node.home().resolve("logs/" + nodes.size() + ".log");
+    List<String> lines = fullLog(node).lines().toList();
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+  }
+
+  /** The node's whole main log ({@code logs/<cluster name>.log}). */
+  String fullLog(Node node) {
     try (Stream<Path> logs = Files.list(node.home().resolve("logs"))) {
-      Path main = logs.filter(p -> p.getFileName().toString().endsWith(".log") && !p.getFileName().toString().contains("_")).findFirst().orElse(log);
-      List<String> lines = Files.readAllLines(main);
-      return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
-    } catch (IOException e) {
-      return "<no log: " + e.getMessage() + ">";
+      Path main = logs.filter(p -> p.getFileName().toString().endsWith(".log") && !p.getFileName().toString().equals("gc.log")).findFirst().orElseThrow();
+      return Files.readString(main);
+    } catch (IOException | java.util.NoSuchElementException e) {
+      return "<no log: " + e + ">";
     }
   }
 

@@ -347,6 +347,9 @@ class SingleNodeIT {
     assertTrue(node.get("texts_embedded_by_rest").getAsLong() >= 2);
     assertTrue(node.getAsJsonObject("inference").get("count").getAsLong() >= 1);
     assertTrue(node.getAsJsonObject("queue").has("pending_texts"));
+    String log = cluster.fullLog(cluster.nodes().get(0));
+    assertTrue(log.contains("loaded model [minilm]"), "the model load is logged");
+    assertTrue(!log.contains("Not entitled"), "the plugin stayed within its entitlements:\n" + log);
   }
 
   static int cliTokens(Path model, String text, String... options) {

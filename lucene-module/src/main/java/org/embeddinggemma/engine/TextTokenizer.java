@@ -75,7 +75,21 @@ public final class TextTokenizer implements AutoCloseable {
     return ids[0] == presentId ? -1 : ids[0];
   }
 
+  /**
+   * DJL probes the EC2 metadata endpoint and sends telemetry when a tokenizer is created, unless
+   * this property or environment variable says no. An embedding engine in a search node has no
+   * business on the network, so it opts out unless the user decided otherwise.
+   */
+  static final String DJL_TELEMETRY_OPT_OUT = "OPT_OUT_TRACKING";
+
+  private static void optOutOfTelemetry() {
+    if (System.getenv(DJL_TELEMETRY_OPT_OUT) == null && System.getProperty(DJL_TELEMETRY_OPT_OUT) == null) {
+      System.setProperty(DJL_TELEMETRY_OPT_OUT, "true");
+    }
+  }
+
   private static HuggingFaceTokenizer open(Path tokenizerJson, int maxLength) {
+    optOutOfTelemetry();
     Map<String, String> options =
         Map.of(
             "addSpecialTokens", "true",
