@@ -5,8 +5,9 @@ package org.embeddinggemma.engine;
  * inputs and outputs an embedding model needs, or a native library failed to load.
  *
  * <p>The message says what was found and how to fix it. Native and linkage {@link Error}s met while
- * loading are wrapped in this exception too, so that a broken model never takes its host (an
- * Elasticsearch node, say) down with it.
+ * loading become this exception too, so that a broken model never takes its host down with it. Such
+ * an error is described in the message and not kept as the cause: Elasticsearch looks through
+ * causes for {@code Error}s and stops the node when it finds one.
  */
 public final class ModelLoadException extends RuntimeException {
 
@@ -17,8 +18,18 @@ public final class ModelLoadException extends RuntimeException {
     super(message);
   }
 
-  /** A failure described by {@code message}, caused by {@code cause}. */
+  /** A failure described by {@code message}, caused by {@code cause} (kept only if not an {@link Error}). */
   public ModelLoadException(String message, Throwable cause) {
-    super(message + ": " + cause, cause);
+    super(message + ": " + describe(cause), cause instanceof Error ? null : cause);
+  }
+
+  /** A throwable and its causes on one line, for messages that cannot carry the throwable itself. */
+  public static String describe(Throwable throwable) {
+    StringBuilder description = new StringBuilder();
+    int depth = 0;
+    for (Throwable t = throwable; t != null && depth < 5; t = t.getCause(), depth++) {
+      description.append(depth == 0 ? "" : "; caused by ").append(t);
+    }
+    return description.toString();
   }
 }

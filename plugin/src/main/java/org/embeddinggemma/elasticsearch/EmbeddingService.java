@@ -10,10 +10,13 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.function.Supplier;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.elasticsearch.action.ActionListener;
 import org.elasticsearch.common.util.concurrent.EsRejectedExecutionException;
 import org.embeddinggemma.engine.Embedding;
 import org.embeddinggemma.engine.EmbeddingInput;
+import org.embeddinggemma.engine.ModelLoadException;
 import org.embeddinggemma.engine.TextEmbedder;
 
 /**
@@ -26,6 +29,8 @@ import org.embeddinggemma.engine.TextEmbedder;
  * full the text fails at once with {@link EsRejectedExecutionException} (HTTP 429).
  */
 public final class EmbeddingService {
+
+  private static final Logger logger = LogManager.getLogger(EmbeddingService.class);
 
   /** Name of the plugin's thread pool. */
   public static final String THREAD_POOL_NAME = "embedding_gemma";
@@ -88,19 +93,21 @@ public final class EmbeddingService {
       String modelId, List<String> texts, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<List<Embedding>> listener) {
     try {
       executor.get().execute(() -> {
+        List<Embedding> embeddings;
         try {
           TextEmbedder embedder = registry.get(modelId);
           List<EmbeddingInput> inputs = new ArrayList<>(texts.size());
           for (String text : texts) {
             inputs.add(new EmbeddingInput(text, prompt.resolve(embedder), title));
           }
-          List<Embedding> embeddings = run(embedder, inputs, dims);
-          stats.embedded(source, embeddings.size());
-          listener.onResponse(embeddings);
-        } catch (Exception e) {
+          embeddings = run(embedder, inputs, dims);
+        } catch (Throwable t) {
           stats.failed(texts.size());
-          listener.onFailure(e);
+          listener.onFailure(asException(t));
+          return;
         }
+        stats.embedded(source, embeddings.size());
+        listener.onResponse(embeddings);
       });
     } catch (EsRejectedExecutionException e) {
       stats.rejected();
@@ -127,8 +134,8 @@ public final class EmbeddingService {
     TextEmbedder embedder;
     try {
       embedder = registry.get(modelId);
-    } catch (Exception e) {
-      fail(batch, e);
+    } catch (Throwable t) {
+      fail(batch, asException(t));
       return;
     }
     Map<Integer, List<Pending>> byDims = new LinkedHashMap<>();
@@ -136,26 +143,51 @@ public final class EmbeddingService {
       byDims.computeIfAbsent(p.dims() == null ? embedder.defaultDims() : p.dims(), d -> new ArrayList<>()).add(p);
     }
     byDims.forEach((dims, group) -> {
-      List<EmbeddingInput> inputs = new ArrayList<>(group.size());
+      List<Embedding> embeddings;
       try {
+        List<EmbeddingInput> inputs = new ArrayList<>(group.size());
         for (Pending p : group) {
           inputs.add(new EmbeddingInput(p.text(), p.prompt().resolve(embedder), p.title()));
         }
-        List<Embedding> embeddings = run(embedder, inputs, dims);
-        for (int i = 0; i < group.size(); i++) {
-          stats.embedded(group.get(i).source(), 1);
+        embeddings = run(embedder, inputs, dims);
+      } catch (Throwable t) {
+        fail(group, asException(t));
+        return;
+      }
+      for (int i = 0; i < group.size(); i++) {
+        stats.embedded(group.get(i).source(), 1);
+        // One caller's failing callback must not leave the others of the batch waiting.
+        try {
           group.get(i).listener().onResponse(embeddings.get(i));
+        } catch (Exception e) {
+          logger.warn("a caller's response handler failed", e);
         }
-      } catch (Exception e) {
-        fail(group, e);
       }
     });
+  }
+
+  /**
+   * A failure to report to a caller. An {@link Error} from native code becomes an exception that
+   * only describes it, because Elasticsearch stops the node when it finds an Error in a failure.
+   */
+  private static Exception asException(Throwable t) {
+    if (t instanceof VirtualMachineError fatal) {
+      throw fatal;
+    }
+    if (t instanceof Exception e) {
+      return e;
+    }
+    return new IllegalStateException("embedding failed: " + ModelLoadException.describe(t));
   }
 
   private void fail(List<Pending> items, Exception e) {
     stats.failed(items.size());
     for (Pending p : items) {
-      p.listener().onFailure(e);
+      try {
+        p.listener().onFailure(e);
+      } catch (Exception handlerFailure) {
+        logger.warn("a caller's failure handler failed", handlerFailure);
+      }
     }
   }
 
