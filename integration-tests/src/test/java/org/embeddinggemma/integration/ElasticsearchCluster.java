@@ -140,6 +140,14 @@ final class ElasticsearchCluster implements AutoCloseable {
     }
     Path base = Files.createTempDirectory("embedding-gemma-it-");
     Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    // The distribution copies take a few hundred MB; CI machines are reused.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        run(List.of("rm", "-rf", base.toString()));
+      } catch (Exception e) {
+        System.err.println("cannot remove " + base + ": " + e);
+      }
+    }));
     Path home = base.resolve("template");
     run(List.of("cp", "-a", System.getProperty("elasticsearch.home"), home.toString()));
     if (ROOT) {
