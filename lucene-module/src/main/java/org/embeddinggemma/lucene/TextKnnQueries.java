@@ -36,11 +36,7 @@ public final class TextKnnQueries {
     this.embedder = Objects.requireNonNull(embedder, "embedder must not be null");
     this.encoding = Objects.requireNonNull(encoding, "encoding must not be null");
     this.prompt = Objects.requireNonNull(prompt, "prompt must not be null");
-    if (dims < 1 || dims > embedder.modelDims()) {
-      throw new IllegalArgumentException(
-          "dims must be between 1 and " + embedder.modelDims() + ", got " + dims);
-    }
-    this.dims = dims;
+    this.dims = TextVectorFields.checkDims(embedder, dims);
   }
 
   /** The {@code k} nearest documents to {@code text} in {@code field}. */

@@ -36,11 +36,15 @@ public final class TextVectorFields {
   public TextVectorFields(TextEmbedder embedder, int dims, VectorEncoding encoding) {
     this.embedder = Objects.requireNonNull(embedder, "embedder must not be null");
     this.encoding = Objects.requireNonNull(encoding, "encoding must not be null");
+    this.dims = checkDims(embedder, dims);
+  }
+
+  static int checkDims(TextEmbedder embedder, int dims) {
     if (dims < 1 || dims > embedder.modelDims()) {
       throw new IllegalArgumentException(
           "dims must be between 1 and " + embedder.modelDims() + ", got " + dims);
     }
-    this.dims = dims;
+    return dims;
   }
 
   /** The similarity that fields of {@code encoding} are compared with. */

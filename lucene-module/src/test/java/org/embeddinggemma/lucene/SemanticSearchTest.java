@@ -107,6 +107,16 @@ class SemanticSearchTest {
   }
 
   @Test
+  void dimsBeyondTheModelAreRefused() {
+    IllegalArgumentException fields =
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new TextVectorFields(embedder, 385, VectorEncoding.BYTE));
+    assertEquals("dims must be between 1 and 384, got 385", fields.getMessage());
+    IllegalArgumentException queries =
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new TextKnnQueries(embedder, 0, VectorEncoding.FLOAT32));
+    assertEquals("dims must be between 1 and 384, got 0", queries.getMessage());
+  }
+
+  @Test
   void codecStoresEachFieldInItsHnswFormat() {
     for (LeafReaderContext leaf : reader.leaves()) {
       FieldInfo bytes = leaf.reader().getFieldInfos().fieldInfo("bytes");
