@@ -45,6 +45,11 @@ public final class EmbeddingService {
   private record Pending(
       String text, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<Embedding> listener) {}
 
+  /**
+   * @param executor the {@value #THREAD_POOL_NAME} pool, looked up on use because the node creates
+   *     its thread pool after the plugin
+   * @param maxBatchSize the most single texts taken into one model run
+   */
   public EmbeddingService(
       ModelRegistry registry, String defaultModelId, EmbeddingStats stats, Supplier<ExecutorService> executor, int maxBatchSize) {
     this.registry = registry;
@@ -54,6 +59,7 @@ public final class EmbeddingService {
     this.maxBatchSize = maxBatchSize;
   }
 
+  /** The node's models. */
   public ModelRegistry registry() {
     return registry;
   }
@@ -63,6 +69,7 @@ public final class EmbeddingService {
     return defaultModelId;
   }
 
+  /** What this node embedded. */
   public EmbeddingStats stats() {
     return stats;
   }

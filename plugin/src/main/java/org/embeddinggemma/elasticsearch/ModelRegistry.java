@@ -39,6 +39,10 @@ public final class ModelRegistry implements AutoCloseable {
   private final EmbedderSettings embedderSettings;
   private final Map<String, CompletableFuture<TextEmbedder>> models = new ConcurrentHashMap<>();
 
+  /**
+   * @param configDirectory the node's config directory; models are in its {@value #MODELS_FOLDER}
+   * @param embedderSettings how every model of this node runs
+   */
   public ModelRegistry(Path configDirectory, EmbedderSettings embedderSettings) {
     this.modelsDirectory = configDirectory.resolve(MODELS_FOLDER);
     this.embedderSettings = embedderSettings;
