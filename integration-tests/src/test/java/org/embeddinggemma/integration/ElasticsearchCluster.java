@@ -40,6 +40,7 @@ final class ElasticsearchCluster implements AutoCloseable {
   private static Path template;
 
   private final Path root;
+  private final String adminCredentials;
   private final List<Node> nodes = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
@@ -57,8 +58,14 @@ final class ElasticsearchCluster implements AutoCloseable {
     }
   }
 
-  private ElasticsearchCluster(Path root) {
+  private ElasticsearchCluster(Path root, String adminCredentials) {
     this.root = root;
+    this.adminCredentials = adminCredentials;
+  }
+
+  /** A node's home before it starts, for extra configuration such as users. */
+  interface HomeSetup {
+    void prepare(Path home) throws Exception;
   }
 
   /**
@@ -68,10 +75,20 @@ final class ElasticsearchCluster implements AutoCloseable {
    * @param settings extra node settings
    */
   static ElasticsearchCluster start(String name, int size, Map<String, Path> models, Map<String, String> settings) throws Exception {
+    return start(name, size, models, settings, home -> {}, null);
+  }
+
+  /**
+   * As {@link #start(String, int, Map, Map)}, with security turned on when {@code adminCredentials}
+   * ({@code user:password}) is given; {@code setup} must then create that user.
+   */
+  static ElasticsearchCluster start(
+      String name, int size, Map<String, Path> models, Map<String, String> settings, HomeSetup setup, String adminCredentials)
+      throws Exception {
     Path installed = template();
     Path root = Files.createTempDirectory(installed.getParent(), name + "-");
     Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
-    ElasticsearchCluster cluster = new ElasticsearchCluster(root);
+    ElasticsearchCluster cluster = new ElasticsearchCluster(root, adminCredentials);
     try {
       List<Integer> transportPorts = new ArrayList<>();
       for (int i = 0; i < size; i++) {
@@ -85,6 +102,7 @@ final class ElasticsearchCluster implements AutoCloseable {
         if (ROOT) {
           run(List.of("chown", "-R", RUN_AS + ":", home.toString()));
         }
+        setup.prepare(home);
         int transportPort = freePort();
         transportPorts.add(transportPort);
         cluster.nodes.add(new Node("node-" + i, home, freePort(), transportPort));
@@ -96,7 +114,11 @@ final class ElasticsearchCluster implements AutoCloseable {
         nodeSettings.put("network.host", "127.0.0.1");
         nodeSettings.put("http.port", Integer.toString(node.httpPort()));
         nodeSettings.put("transport.port", Integer.toString(node.transportPort()));
-        nodeSettings.put("xpack.security.enabled", "false");
+        nodeSettings.put("xpack.security.enabled", Boolean.toString(adminCredentials != null));
+        if (adminCredentials != null) {
+          nodeSettings.put("xpack.security.http.ssl.enabled", "false");
+          nodeSettings.put("xpack.security.transport.ssl.enabled", "false");
+        }
         nodeSettings.put("cluster.routing.allocation.disk.threshold_enabled", "false");
         if (size == 1) {
           nodeSettings.put("discovery.type", "single-node");
@@ -196,18 +218,30 @@ final class ElasticsearchCluster implements AutoCloseable {
     return nodes;
   }
 
-  /** A request to the first node. */
+  /** A request to the first node, as the admin user when security is on. */
   Response request(String method, String path, String body) {
     return request(nodes.get(0), method, path, body);
   }
 
-  /** A request to a node; {@code body} is JSON, or NDJSON for {@code _bulk}. */
+  /** A request to a node, as the admin user when security is on. */
   Response request(Node node, String method, String path, String body) {
+    return requestAs(adminCredentials, node, method, path, body);
+  }
+
+  /**
+   * A request to a node; {@code body} is JSON, or NDJSON for {@code _bulk}.
+   *
+   * @param credentials {@code user:password} for basic authentication, or null for none
+   */
+  Response requestAs(String credentials, Node node, String method, String path, String body) {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(node.uri(path))
             .timeout(Duration.ofMinutes(3))
             .header("Content-Type", path.contains("_bulk") ? "application/x-ndjson" : "application/json")
             .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (credentials != null) {
+      request.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+    }
     try {
       HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
       String text = response.body();
@@ -243,21 +277,26 @@ final class ElasticsearchCluster implements AutoCloseable {
   }
 
   @Override
-  public void close() throws IOException, InterruptedException {
-    for (Node node : nodes) {
-      Path pidFile = node.home().resolve("pid");
-      if (!Files.exists(pidFile)) {
-        continue;
+  public void close() throws IOException {
+    try {
+      for (Node node : nodes) {
+        Path pidFile = node.home().resolve("pid");
+        if (!Files.exists(pidFile)) {
+          continue;
+        }
+        String pid = Files.readString(pidFile).trim();
+        new ProcessBuilder("kill", pid).start().waitFor();
+        for (int i = 0; i < 60 && Files.exists(Path.of("/proc", pid)); i++) {
+          Thread.sleep(500);
+        }
+        new ProcessBuilder("kill", "-9", pid).start().waitFor();
       }
-      String pid = Files.readString(pidFile).trim();
-      new ProcessBuilder("kill", pid).start().waitFor();
-      for (int i = 0; i < 60 && Files.exists(Path.of("/proc", pid)); i++) {
-        Thread.sleep(500);
+      if (!Boolean.getBoolean("keep.nodes")) {
+        run(List.of("rm", "-rf", root.toString()));
       }
-      new ProcessBuilder("kill", "-9", pid).start().waitFor();
-    }
-    if (!Boolean.getBoolean("keep.nodes")) {
-      run(List.of("rm", "-rf", root.toString()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping the nodes in " + root, e);
     }
   }
 }

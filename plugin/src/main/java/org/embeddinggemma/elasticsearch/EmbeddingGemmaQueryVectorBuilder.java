@@ -5,9 +5,11 @@ import java.util.List;
 import java.util.Objects;
 import org.elasticsearch.TransportVersion;
 import org.elasticsearch.action.ActionListener;
+import org.elasticsearch.action.support.ContextPreservingActionListener;
 import org.elasticsearch.client.internal.Client;
 import org.elasticsearch.common.io.stream.StreamInput;
 import org.elasticsearch.common.io.stream.StreamOutput;
+import org.elasticsearch.common.util.concurrent.ThreadContext;
 import org.elasticsearch.search.vectors.QueryVectorBuilder;
 import org.elasticsearch.xcontent.ConstructingObjectParser;
 import org.elasticsearch.xcontent.ParseField;
@@ -104,9 +106,19 @@ public final class EmbeddingGemmaQueryVectorBuilder implements QueryVectorBuilde
     return TransportVersion.minimumCompatible();
   }
 
+  /**
+   * Embeds the text on this node. With security on, the embedding step runs in a system context:
+   * it computes a vector from text the user sent and reads no data, so a user allowed to search
+   * the index needs no cluster privilege for it. The listener runs in the user's context again.
+   */
   @Override
   public void buildVector(Client client, ActionListener<float[]> listener) {
-    client.execute(EmbedAction.INSTANCE, request(), listener.map(response -> response.results().get(0).vector()));
+    ThreadContext threadContext = client.threadPool().getThreadContext();
+    ActionListener<float[]> inUserContext = ContextPreservingActionListener.wrapPreservingContext(listener, threadContext);
+    try (ThreadContext.StoredContext ignored = threadContext.stashContext()) {
+      threadContext.markAsSystemContext();
+      client.execute(EmbedAction.INSTANCE, request(), inUserContext.map(response -> response.results().get(0).vector()));
+    }
   }
 
   @Override
