@@ -19,24 +19,8 @@ class ModelLoadingTest {
 
   @TempDir Path dir;
 
-  /** A tiny encoder: Gather over a 2000x8 table gives last_hidden_state. */
   static OnnxGraphWriter tinyEncoder(String idsName, String maskName, String outputName, int outputType) {
-    float[] table = new float[2000 * 8];
-    for (int i = 0; i < table.length; i++) {
-      table[i] = (float) Math.sin(i);
-    }
-    OnnxGraphWriter graph =
-        new OnnxGraphWriter()
-            .input(idsName, OnnxGraphWriter.INT64, "batch", "tokens")
-            .input(maskName, OnnxGraphWriter.INT64, "batch", "tokens")
-            .floats("table", table, 2000, 8)
-            .node("Gather", List.of("table", idsName), List.of("gathered"), "axis", 0);
-    if (outputType == OnnxGraphWriter.FLOAT16) {
-      graph.node("Cast", List.of("gathered"), List.of(outputName), "to", OnnxGraphWriter.FLOAT16);
-    } else {
-      graph.node("Identity", List.of("gathered"), List.of(outputName));
-    }
-    return graph.output(outputName, outputType, "batch", "tokens", 8L);
+    return TestModels.tinyEncoder(idsName, maskName, outputName, outputType);
   }
 
   private Path plainModel(OnnxGraphWriter graph) throws IOException {
@@ -180,6 +164,21 @@ class ModelLoadingTest {
       assertTrue(model.batchInvariant());
       float[][] vectors = model.embed(List.of(new TokenizedText(new long[] {3, 4}, false)));
       assertEquals((float) Math.sin(3 * 8), vectors[0][0], 1e-6f, "CLS takes the first token's row of the table");
+    }
+  }
+
+  @Test
+  void inferenceFailureNamesTheBatchAndGraph() throws IOException {
+    // MiniLM's tokenizer gives ids up to 30521; the tiny graph's table has 2000 rows.
+    Path model = plainModel(tinyEncoder("input_ids", "attention_mask", "last_hidden_state", OnnxGraphWriter.FLOAT));
+    Files.writeString(model.resolve("embedding-gemma.json"), "{\"prompts\": false}");
+    try (TextEmbedder embedder = TextEmbedder.open(model, new EmbedderSettings(1, 4))) {
+      assertEquals(8, embedder.embed(EmbeddingInput.of("a", PromptTemplate.NONE), 8).dims(), "[CLS] a [SEP] are all below 2000");
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> embedder.embed(EmbeddingInput.of("hello", PromptTemplate.NONE), 8));
+      assertTrue(
+          e.getMessage().startsWith("ONNX Runtime failed on a batch of 1 texts of up to 3 tokens with graph [" + model.resolve("model.onnx") + "]: "),
+          e.getMessage());
     }
   }
 

@@ -171,6 +171,29 @@ public final class TestModels {
         .node("Div", List.of("dense_2_out", "norm"), List.of("sentence_embedding"));
   }
 
+  /**
+   * A tiny encoder for load and failure tests: Gather over a 2000x8 table of sines gives the token
+   * vectors. Token ids from 2000 up make it fail at inference, not at load.
+   */
+  public static OnnxGraphWriter tinyEncoder(String idsName, String maskName, String outputName, int outputType) {
+    float[] table = new float[2000 * 8];
+    for (int i = 0; i < table.length; i++) {
+      table[i] = (float) Math.sin(i);
+    }
+    OnnxGraphWriter graph =
+        new OnnxGraphWriter()
+            .input(idsName, OnnxGraphWriter.INT64, "batch", "tokens")
+            .input(maskName, OnnxGraphWriter.INT64, "batch", "tokens")
+            .floats("table", table, 2000, 8)
+            .node("Gather", List.of("table", idsName), List.of("gathered"), "axis", 0);
+    if (outputType == OnnxGraphWriter.FLOAT16) {
+      graph.node("Cast", List.of("gathered"), List.of(outputName), "to", OnnxGraphWriter.FLOAT16);
+    } else {
+      graph.node("Identity", List.of("gathered"), List.of(outputName));
+    }
+    return graph.output(outputName, outputType, "batch", "tokens", 8L);
+  }
+
   private static float[] weights(SplittableRandom random, int count) {
     float[] values = new float[count];
     for (int i = 0; i < count; i++) {

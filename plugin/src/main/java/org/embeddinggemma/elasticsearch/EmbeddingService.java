@@ -149,28 +149,42 @@ public final class EmbeddingService {
     for (Pending p : batch) {
       byDims.computeIfAbsent(p.dims() == null ? embedder.defaultDims() : p.dims(), d -> new ArrayList<>()).add(p);
     }
-    byDims.forEach((dims, group) -> {
-      List<Embedding> embeddings;
-      try {
-        List<EmbeddingInput> inputs = new ArrayList<>(group.size());
+    byDims.forEach((dims, group) -> embedGroup(embedder, dims, group));
+  }
+
+  /**
+   * Embeds texts of one model and dims in one run. If the run fails and held several texts, each is
+   * retried alone, so that a text the model cannot take fails by itself and never takes the other
+   * documents of a bulk request with it.
+   */
+  private void embedGroup(TextEmbedder embedder, int dims, List<Pending> group) {
+    List<Embedding> embeddings;
+    try {
+      List<EmbeddingInput> inputs = new ArrayList<>(group.size());
+      for (Pending p : group) {
+        inputs.add(new EmbeddingInput(p.text(), p.prompt().resolve(embedder), p.title()));
+      }
+      embeddings = run(embedder, inputs, dims);
+    } catch (Throwable t) {
+      Exception failure = asException(t);
+      if (group.size() == 1) {
+        fail(group, failure);
+      } else {
         for (Pending p : group) {
-          inputs.add(new EmbeddingInput(p.text(), p.prompt().resolve(embedder), p.title()));
-        }
-        embeddings = run(embedder, inputs, dims);
-      } catch (Throwable t) {
-        fail(group, asException(t));
-        return;
-      }
-      for (int i = 0; i < group.size(); i++) {
-        stats.embedded(group.get(i).source(), 1);
-        // One caller's failing callback must not leave the others of the batch waiting.
-        try {
-          group.get(i).listener().onResponse(embeddings.get(i));
-        } catch (Exception e) {
-          logger.warn("a caller's response handler failed", e);
+          embedGroup(embedder, dims, List.of(p));
         }
       }
-    });
+      return;
+    }
+    for (int i = 0; i < group.size(); i++) {
+      stats.embedded(group.get(i).source(), 1);
+      // One caller's failing callback must not leave the others of the batch waiting.
+      try {
+        group.get(i).listener().onResponse(embeddings.get(i));
+      } catch (Exception e) {
+        logger.warn("a caller's response handler failed", e);
+      }
+    }
   }
 
   /**

@@ -26,6 +26,7 @@ import org.embeddinggemma.engine.Embedding;
 import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.PromptTemplate;
 import org.embeddinggemma.engine.TextEmbedder;
+import org.embeddinggemma.testing.OnnxGraphWriter;
 import org.embeddinggemma.testing.TestModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,6 +47,11 @@ class EmbeddingGemmaProcessorTests {
     LogConfigurator.configureESLogging();
     Path models = Files.createDirectories(config.resolve(ModelRegistry.MODELS_FOLDER));
     Files.createSymbolicLink(models.resolve("minilm"), TestModels.miniLm());
+    // A graph that loads but cannot take token ids from 2000 up, which MiniLM's tokenizer produces.
+    Path mismatched = Files.createDirectories(models.resolve("mismatched"));
+    TestModels.tinyEncoder("input_ids", "attention_mask", "last_hidden_state", OnnxGraphWriter.FLOAT).write(mismatched.resolve("model.onnx"), Long.MAX_VALUE);
+    Files.copy(TestModels.miniLmTokenizer(), mismatched.resolve("tokenizer.json"));
+    Files.writeString(mismatched.resolve("embedding-gemma.json"), "{\"prompts\": false}");
     pool = EsExecutors.newFixed("test", 2, 100, EsExecutors.daemonThreadFactory("test", "embedding"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
     registry = new ModelRegistry(config, new EmbedderSettings(1, 8));
     service = new EmbeddingService(registry, "minilm", new EmbeddingStats(), () -> pool, 8);
@@ -82,7 +88,7 @@ class EmbeddingGemmaProcessorTests {
         "[model_id] model_id [..] is invalid: use only letters, digits, '-', '_' and '.', and not '.' or '..'",
         configError("model_id", ".."));
     assertTrue(configError("model_id", "absent").startsWith("[model_id] model [absent] is not installed: no directory ["));
-    assertTrue(configError("model_id", "absent").endsWith("]; installed models: [minilm]"));
+    assertTrue(configError("model_id", "absent").endsWith("]; installed models: [minilm, mismatched]"));
     assertEquals("[dims] property cannot be converted to an int [many]", configError("dims", "many"));
   }
 
@@ -144,6 +150,39 @@ class EmbeddingGemmaProcessorTests {
       assertEquals((long) rejected, stats.toMap().get("rejections"));
     } finally {
       tiny.shutdown();
+    }
+  }
+
+  @Test
+  void aTextTheModelCannotTakeFailsAloneAndNotItsBatch() throws Exception {
+    ExecutorService single = EsExecutors.newFixed("single", 1, 10, EsExecutors.daemonThreadFactory("test", "single"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
+    try {
+      EmbeddingService batching = new EmbeddingService(registry, "mismatched", new EmbeddingStats(), () -> single, 8);
+      registry.get("mismatched");
+      // Hold the only thread so that all three texts wait and are taken into one batch.
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      single.execute(() -> {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      List<CompletableFuture<Embedding>> results = new java.util.ArrayList<>();
+      for (String text : List.of("a", "hello", "a a")) {
+        CompletableFuture<Embedding> result = new CompletableFuture<>();
+        batching.embed("mismatched", text, null, PromptSpec.parse("none", null, null), null, EmbeddingStats.Source.DOCUMENT,
+            org.elasticsearch.action.ActionListener.wrap(result::complete, result::completeExceptionally));
+        results.add(result);
+      }
+      release.countDown();
+      assertEquals(8, results.get(0).get(30, TimeUnit.SECONDS).dims());
+      assertEquals(8, results.get(2).get(30, TimeUnit.SECONDS).dims());
+      java.util.concurrent.ExecutionException e =
+          assertThrows(java.util.concurrent.ExecutionException.class, () -> results.get(1).get(30, TimeUnit.SECONDS));
+      assertTrue(e.getCause().getMessage().startsWith("ONNX Runtime failed on a batch of 1 texts of up to 3 tokens"), e.getCause().getMessage());
+    } finally {
+      single.shutdown();
     }
   }
 
