@@ -126,10 +126,6 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
     return TYPE;
   }
 
-  String modelId() {
-    return modelId;
-  }
-
   /** Validates a processor's configuration, loading its model once per node. */
   public static final class Factory implements Processor.Factory {
 

@@ -53,12 +53,4 @@ public record PromptSpec(Task task, String customPrompt) {
     }
     return task == null ? PromptTemplate.NONE : embedder.prompt(task);
   }
-
-  /** The {@code task} option as written, or null when a custom prompt is used. */
-  public String taskName() {
-    if (customPrompt != null) {
-      return null;
-    }
-    return task == null ? NO_TASK : task.externalName();
-  }
 }
