@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
@@ -53,7 +54,7 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
   public static final Setting<Boolean> PRELOAD_DEFAULT_MODEL =
       Setting.boolSetting("embedding_gemma.preload_default_model", true, Setting.Property.NodeScope);
 
-  /** Default size of the {@value EmbeddingService#THREAD_POOL_NAME} thread pool's queue. */
+  /** Default queue size of the plugin's thread pools. */
   public static final int DEFAULT_QUEUE_SIZE = 1000;
 
   private final Settings settings;
@@ -64,8 +65,10 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
     this.settings = settings;
     ModelRegistry registry =
         new ModelRegistry(configPath, new EmbedderSettings(INFERENCE_THREADS.get(settings), MAX_BATCH_SIZE.get(settings)));
-    Supplier<ExecutorService> executor = () -> threadPool.get().executor(EmbeddingService.THREAD_POOL_NAME);
-    this.service = new EmbeddingService(registry, DEFAULT_MODEL.get(settings), new EmbeddingStats(), executor, MAX_BATCH_SIZE.get(settings));
+    Function<EmbeddingStats.Source, ExecutorService> executors =
+        source -> threadPool.get().executor(
+            source == EmbeddingStats.Source.QUERY ? EmbeddingService.SEARCH_THREAD_POOL_NAME : EmbeddingService.THREAD_POOL_NAME);
+    this.service = new EmbeddingService(registry, DEFAULT_MODEL.get(settings), new EmbeddingStats(), executors, MAX_BATCH_SIZE.get(settings));
   }
 
   @Override
@@ -75,14 +78,15 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
 
   @Override
   public List<ExecutorBuilder<?>> getExecutorBuilders(Settings settings) {
+    int processors = EsExecutors.allocatedProcessors(settings);
     return List.of(
-        new FixedExecutorBuilder(
-            settings,
-            EmbeddingService.THREAD_POOL_NAME,
-            EsExecutors.allocatedProcessors(settings),
-            DEFAULT_QUEUE_SIZE,
-            "thread_pool." + EmbeddingService.THREAD_POOL_NAME,
-            EsExecutors.TaskTrackingConfig.DO_NOT_TRACK));
+        pool(settings, EmbeddingService.THREAD_POOL_NAME, processors),
+        // Queries get threads of their own so that a bulk request never makes a search wait.
+        pool(settings, EmbeddingService.SEARCH_THREAD_POOL_NAME, Math.max(1, processors / 2)));
+  }
+
+  private static FixedExecutorBuilder pool(Settings settings, String name, int size) {
+    return new FixedExecutorBuilder(settings, name, size, DEFAULT_QUEUE_SIZE, "thread_pool." + name, EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
   }
 
   @Override

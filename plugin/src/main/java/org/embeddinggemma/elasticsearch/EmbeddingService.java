@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.elasticsearch.action.ActionListener;
@@ -20,25 +20,29 @@ import org.embeddinggemma.engine.ModelLoadException;
 import org.embeddinggemma.engine.TextEmbedder;
 
 /**
- * Runs embeddings on the plugin's own bounded thread pool ({@value #THREAD_POOL_NAME}), never on
- * Elasticsearch's transport, write or search threads.
+ * Runs embeddings on the plugin's own bounded thread pools, never on Elasticsearch's transport,
+ * write or search threads: documents and REST calls on {@value #THREAD_POOL_NAME}, queries on
+ * {@value #SEARCH_THREAD_POOL_NAME}, so that a large bulk request never delays or rejects searches.
  *
- * <p>Single texts (one per ingested document or query) wait in a per-model queue; each pool task
- * takes up to {@code max_batch_size} of them and embeds them in one model run, so a bulk request
- * is embedded in batches although processors see one document at a time. When the pool's queue is
- * full the text fails at once with {@link EsRejectedExecutionException} (HTTP 429).
+ * <p>Single texts (one per ingested document or query) wait in a queue per model and pool; each
+ * pool task takes up to {@code max_batch_size} of them and embeds them in one model run, so a bulk
+ * request is embedded in batches although processors see one document at a time. When a pool's
+ * queue is full the text fails at once with {@link EsRejectedExecutionException} (HTTP 429).
  */
 public final class EmbeddingService {
 
   private static final Logger logger = LogManager.getLogger(EmbeddingService.class);
 
-  /** Name of the plugin's thread pool. */
+  /** Name of the thread pool that embeds documents and REST texts. */
   public static final String THREAD_POOL_NAME = "embedding_gemma";
+
+  /** Name of the thread pool that embeds query texts. */
+  public static final String SEARCH_THREAD_POOL_NAME = "embedding_gemma_search";
 
   private final ModelRegistry registry;
   private final String defaultModelId;
   private final EmbeddingStats stats;
-  private final Supplier<ExecutorService> executor;
+  private final Function<EmbeddingStats.Source, ExecutorService> executors;
   private final int maxBatchSize;
   private final Map<String, Queue<Pending>> pending = new ConcurrentHashMap<>();
 
@@ -46,16 +50,20 @@ public final class EmbeddingService {
       String text, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<Embedding> listener) {}
 
   /**
-   * @param executor the {@value #THREAD_POOL_NAME} pool, looked up on use because the node creates
-   *     its thread pool after the plugin
+   * @param executors the pool for each source of texts, looked up on use because the node creates
+   *     its thread pools after the plugin
    * @param maxBatchSize the most single texts taken into one model run
    */
   public EmbeddingService(
-      ModelRegistry registry, String defaultModelId, EmbeddingStats stats, Supplier<ExecutorService> executor, int maxBatchSize) {
+      ModelRegistry registry,
+      String defaultModelId,
+      EmbeddingStats stats,
+      Function<EmbeddingStats.Source, ExecutorService> executors,
+      int maxBatchSize) {
     this.registry = registry;
     this.defaultModelId = defaultModelId;
     this.stats = stats;
-    this.executor = executor;
+    this.executors = executors;
     this.maxBatchSize = maxBatchSize;
   }
 
@@ -82,10 +90,12 @@ public final class EmbeddingService {
   public void embed(
       String modelId, String text, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<Embedding> listener) {
     Pending item = new Pending(text, title, prompt, dims, source, listener);
-    Queue<Pending> queue = pending.computeIfAbsent(modelId, id -> new ConcurrentLinkedQueue<>());
+    ExecutorService executor = executors.apply(source);
+    String lane = (source == EmbeddingStats.Source.QUERY ? SEARCH_THREAD_POOL_NAME : THREAD_POOL_NAME) + "/" + modelId;
+    Queue<Pending> queue = pending.computeIfAbsent(lane, id -> new ConcurrentLinkedQueue<>());
     queue.add(item);
     try {
-      executor.get().execute(() -> drain(modelId, queue));
+      executor.execute(() -> drain(modelId, queue));
     } catch (EsRejectedExecutionException e) {
       // Another task may already have taken the item; only fail it if it is still waiting.
       if (queue.remove(item)) {
@@ -99,7 +109,7 @@ public final class EmbeddingService {
   public void embedAll(
       String modelId, List<String> texts, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<List<Embedding>> listener) {
     try {
-      executor.get().execute(() -> {
+      executors.apply(source).execute(() -> {
         List<Embedding> embeddings;
         try {
           TextEmbedder embedder = registry.get(modelId);
@@ -217,8 +227,8 @@ public final class EmbeddingService {
     return pending.values().stream().mapToLong(Queue::size).sum();
   }
 
-  /** Tasks waiting in the thread pool's queue, which {@code thread_pool.embedding_gemma.queue_size} bounds. */
-  public long queuedTasks() {
-    return executor.get() instanceof ThreadPoolExecutor pool ? pool.getQueue().size() : 0;
+  /** Tasks waiting in the queue of the pool that serves {@code source}; {@code thread_pool.<name>.queue_size} bounds it. */
+  public long queuedTasks(EmbeddingStats.Source source) {
+    return executors.apply(source) instanceof ThreadPoolExecutor pool ? pool.getQueue().size() : 0;
   }
 }

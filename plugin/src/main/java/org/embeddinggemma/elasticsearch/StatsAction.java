@@ -166,7 +166,8 @@ public final class StatsAction {
     stats.putAll(service.stats().toMap());
     Map<String, Object> queue = new LinkedHashMap<>();
     queue.put("pending_texts", service.pendingTexts());
-    queue.put("queued_tasks", service.queuedTasks());
+    queue.put("queued_tasks", service.queuedTasks(EmbeddingStats.Source.DOCUMENT));
+    queue.put("queued_search_tasks", service.queuedTasks(EmbeddingStats.Source.QUERY));
     stats.put("queue", queue);
     return stats;
   }

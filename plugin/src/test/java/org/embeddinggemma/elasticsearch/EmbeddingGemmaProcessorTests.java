@@ -54,7 +54,7 @@ class EmbeddingGemmaProcessorTests {
     Files.writeString(mismatched.resolve("embedding-gemma.json"), "{\"prompts\": false}");
     pool = EsExecutors.newFixed("test", 2, 100, EsExecutors.daemonThreadFactory("test", "embedding"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
     registry = new ModelRegistry(config, new EmbedderSettings(1, 8));
-    service = new EmbeddingService(registry, "minilm", new EmbeddingStats(), () -> pool, 8);
+    service = new EmbeddingService(registry, "minilm", new EmbeddingStats(), source -> pool, 8);
     factory = new EmbeddingGemmaProcessor.Factory(service);
   }
 
@@ -129,7 +129,7 @@ class EmbeddingGemmaProcessorTests {
     ExecutorService tiny = EsExecutors.newFixed("tiny", 1, 1, EsExecutors.daemonThreadFactory("test", "tiny"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
     try {
       EmbeddingStats stats = new EmbeddingStats();
-      EmbeddingService small = new EmbeddingService(registry, "minilm", stats, () -> tiny, 1);
+      EmbeddingService small = new EmbeddingService(registry, "minilm", stats, source -> tiny, 1);
       List<CompletableFuture<Embedding>> results = new java.util.ArrayList<>();
       for (int i = 0; i < 50; i++) {
         CompletableFuture<Embedding> result = new CompletableFuture<>();
@@ -157,7 +157,7 @@ class EmbeddingGemmaProcessorTests {
   void aTextTheModelCannotTakeFailsAloneAndNotItsBatch() throws Exception {
     ExecutorService single = EsExecutors.newFixed("single", 1, 10, EsExecutors.daemonThreadFactory("test", "single"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
     try {
-      EmbeddingService batching = new EmbeddingService(registry, "mismatched", new EmbeddingStats(), () -> single, 8);
+      EmbeddingService batching = new EmbeddingService(registry, "mismatched", new EmbeddingStats(), source -> single, 8);
       registry.get("mismatched");
       // Hold the only thread so that all three texts wait and are taken into one batch.
       java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
