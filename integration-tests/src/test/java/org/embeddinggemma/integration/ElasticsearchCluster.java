@@ -254,6 +254,29 @@ final class ElasticsearchCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Creates an index whose {@code vector} field holds byte vectors of {@code dims}, cosine, HNSW,
+   * as the processor's default {@code element_type} writes them.
+   */
+  void createByteVectorIndex(String index, int dims, String settingsJson) {
+    expectOk(request("PUT", "/" + index, """
+        {"settings": %s,
+         "mappings": {"properties": {"vector": {"type": "dense_vector", "dims": %d, "element_type": "byte",
+           "similarity": "cosine", "index_options": {"type": "hnsw"}}}}}""".formatted(settingsJson, dims)));
+  }
+
+  /** Creates a pipeline that embeds {@code text} into {@code vector} with the node's default model. */
+  void createEmbeddingPipeline(String id) {
+    expectOk(request("PUT", "/_ingest/pipeline/" + id, """
+        {"processors": [{"embedding_gemma": {"field": "text", "target_field": "vector"}}]}"""));
+  }
+
+  private static void expectOk(Response response) {
+    if (response.status() != 200) {
+      throw new AssertionError("status " + response.status() + ": " + response.body());
+    }
+  }
+
   /** The last lines of the node's log, for failure messages. */
   String log(Node node) {
     List<String> lines = fullLog(node).lines().toList();

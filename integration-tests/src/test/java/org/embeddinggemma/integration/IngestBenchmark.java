@@ -45,13 +45,11 @@ public final class IngestBenchmark {
         ElasticsearchCluster.start(
             "bench-" + maxBatchSize, 1, Map.of("minilm", model),
             Map.of("embedding_gemma.default_model", "minilm", "embedding_gemma.max_batch_size", Integer.toString(maxBatchSize)))) {
-      cluster.request("PUT", "/_ingest/pipeline/bench", "{\"processors\": [{\"embedding_gemma\": {\"field\": \"text\", \"target_field\": \"vector\"}}]}");
+      cluster.createEmbeddingPipeline("bench");
       double best = 0;
       for (int round = 0; round <= rounds; round++) {
         String index = "bench-" + round;
-        cluster.request("PUT", "/" + index, """
-            {"mappings": {"properties": {"vector": {"type": "dense_vector", "dims": 384, "element_type": "byte",
-              "similarity": "cosine", "index_options": {"type": "hnsw"}}}}}""");
+        cluster.createByteVectorIndex(index, 384, "{}");
         String body = SingleNodeIT.bulk(index, sentences);
         long start = System.nanoTime();
         JsonObject response = cluster.request("POST", "/_bulk?pipeline=bench", body).json();

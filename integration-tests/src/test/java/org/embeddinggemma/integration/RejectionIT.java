@@ -26,8 +26,7 @@ class RejectionIT {
                 "embedding_gemma.max_batch_size", "1",
                 "thread_pool.embedding_gemma.size", "1",
                 "thread_pool.embedding_gemma.queue_size", "1"))) {
-      assertEquals(200, cluster.request("PUT", "/_ingest/pipeline/corpus", """
-          {"processors": [{"embedding_gemma": {"field": "text", "target_field": "vector"}}]}""").status());
+      cluster.createEmbeddingPipeline("corpus");
       List<Corpus.Sentence> sentences = Corpus.sentences();
       JsonObject bulk = cluster.request("POST", "/_bulk?pipeline=corpus&refresh=true", SingleNodeIT.bulk("queue", sentences)).json();
       int created = 0;

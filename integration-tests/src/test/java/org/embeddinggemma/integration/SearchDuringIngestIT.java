@@ -31,11 +31,8 @@ class SearchDuringIngestIT {
                 "embedding_gemma.max_batch_size", "1",
                 "thread_pool.embedding_gemma.size", "1",
                 "thread_pool.embedding_gemma.queue_size", "100000"))) {
-      assertEquals(200, cluster.request("PUT", "/_ingest/pipeline/corpus", """
-          {"processors": [{"embedding_gemma": {"field": "text", "target_field": "vector"}}]}""").status());
-      assertEquals(200, cluster.request("PUT", "/backlog", """
-          {"mappings": {"properties": {"vector": {"type": "dense_vector", "dims": 384, "element_type": "byte",
-            "similarity": "cosine", "index_options": {"type": "hnsw"}}}}}""").status());
+      cluster.createEmbeddingPipeline("corpus");
+      cluster.createByteVectorIndex("backlog", 384, "{}");
       List<Corpus.Sentence> sentences = new ArrayList<>();
       for (int copy = 0; copy < 25; copy++) {
         for (Corpus.Sentence s : Corpus.sentences()) {

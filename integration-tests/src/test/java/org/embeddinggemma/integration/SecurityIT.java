@@ -41,11 +41,8 @@ class SecurityIT {
     try (ElasticsearchCluster cluster =
         ElasticsearchCluster.start("secure", 1, Map.of("minilm", TestModels.miniLm()), Map.of("embedding_gemma.default_model", "minilm"), users, ADMIN)) {
       ElasticsearchCluster.Node node = cluster.nodes().get(0);
-      assertEquals(200, cluster.request("PUT", "/corpus", """
-          {"mappings": {"properties": {"vector": {"type": "dense_vector", "dims": 384, "element_type": "byte",
-            "similarity": "cosine", "index_options": {"type": "hnsw"}}}}}""").status());
-      assertEquals(200, cluster.request("PUT", "/_ingest/pipeline/corpus", """
-          {"processors": [{"embedding_gemma": {"field": "text", "target_field": "vector"}}]}""").status());
+      cluster.createByteVectorIndex("corpus", 384, "{}");
+      cluster.createEmbeddingPipeline("corpus");
       assertEquals(false, cluster.request("POST", "/_bulk?pipeline=corpus&refresh=true", SingleNodeIT.bulk("corpus", Corpus.sentences()))
           .json().get("errors").getAsBoolean());
 

@@ -20,12 +20,8 @@ class TwoNodeIT {
         ElasticsearchCluster.start("pair", 2, Map.of("minilm", TestModels.miniLm()), Map.of("embedding_gemma.default_model", "minilm"))) {
       ElasticsearchCluster.Node first = cluster.nodes().get(0);
       ElasticsearchCluster.Node second = cluster.nodes().get(1);
-      assertEquals(200, cluster.request(first, "PUT", "/corpus", """
-          {"settings": {"number_of_shards": 2, "number_of_replicas": 1},
-           "mappings": {"properties": {"vector": {"type": "dense_vector", "dims": 384, "element_type": "byte",
-             "similarity": "cosine", "index_options": {"type": "hnsw"}}}}}""").status());
-      assertEquals(200, cluster.request(first, "PUT", "/_ingest/pipeline/corpus", """
-          {"processors": [{"embedding_gemma": {"field": "text", "target_field": "vector"}}]}""").status());
+      cluster.createByteVectorIndex("corpus", 384, "{\"number_of_shards\": 2, \"number_of_replicas\": 1}");
+      cluster.createEmbeddingPipeline("corpus");
       JsonObject bulk = cluster.request(first, "POST", "/_bulk?pipeline=corpus&refresh=true", SingleNodeIT.bulk("corpus", Corpus.sentences())).json();
       assertEquals(false, bulk.get("errors").getAsBoolean());
 
