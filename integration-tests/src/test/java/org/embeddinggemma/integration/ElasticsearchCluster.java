@@ -99,6 +99,8 @@ final class ElasticsearchCluster implements AutoCloseable {
           Files.createDirectories(target.getParent());
           run(List.of("cp", "-rL", model.getValue().toString(), target.toString()));
         }
+        // The node's temp dir (native libraries are extracted there) goes away with the node's folder.
+        Files.createDirectories(home.resolve("tmp"));
         if (ROOT) {
           run(List.of("chown", "-R", RUN_AS + ":", home.toString()));
         }
@@ -130,6 +132,7 @@ final class ElasticsearchCluster implements AutoCloseable {
         List<String> command = new ArrayList<>(nodeCommand());
         command.addAll(List.of(
             "ES_JAVA_OPTS=-Xms1g -Xmx1g",
+            "ES_TMPDIR=" + node.home().resolve("tmp"),
             node.home().resolve("bin/elasticsearch").toString(), "-d", "-p", node.home().resolve("pid").toString()));
         nodeSettings.forEach((key, value) -> command.add("-E" + key + "=" + value));
         try {
