@@ -13,7 +13,8 @@ import java.util.Objects;
 public record EmbeddingInput(String text, PromptTemplate prompt, String title) {
 
   /**
-   * @throws IllegalArgumentException if the text is blank: there is nothing to embed
+   * @throws IllegalArgumentException if the text is blank or has no {@linkplain #hasContent content}:
+   *     there is nothing to embed
    */
   public EmbeddingInput {
     Objects.requireNonNull(text, "text must not be null");
@@ -21,6 +22,34 @@ public record EmbeddingInput(String text, PromptTemplate prompt, String title) {
     if (text.isBlank()) {
       throw new IllegalArgumentException("text must not be empty or blank: there is nothing to embed");
     }
+    if (!hasContent(text)) {
+      throw new IllegalArgumentException("text has nothing to embed: " + NO_CONTENT);
+    }
+  }
+
+  /** Why a text without {@linkplain #hasContent content} cannot be embedded. */
+  public static final String NO_CONTENT = "it holds only whitespace, control, format or unpaired surrogate characters";
+
+  /**
+   * Whether a text holds anything a tokenizer turns into tokens. Whitespace, control characters
+   * (such as U+0000), format characters (such as the zero-width space U+200B) and unpaired
+   * surrogates become no tokens: such a text would be embedded as the special tokens alone, and
+   * every such text would get the same vector.
+   */
+  public static boolean hasContent(String text) {
+    for (int i = 0; i < text.length(); ) {
+      int codePoint = text.codePointAt(i);
+      int type = Character.getType(codePoint);
+      if (!Character.isWhitespace(codePoint)
+          && !Character.isSpaceChar(codePoint)
+          && type != Character.CONTROL
+          && type != Character.FORMAT
+          && type != Character.SURROGATE) {
+        return true;
+      }
+      i += Character.charCount(codePoint);
+    }
+    return false;
   }
 
   /** A text with a prompt and no title. */

@@ -91,7 +91,7 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
     if (intraOpThreads < 1) {
       throw new IllegalArgumentException("intraOpThreads must be at least 1, got " + intraOpThreads);
     }
-    OrtEnvironment environment = environment();
+    OrtEnvironment environment = NativeRuntime.onnxEnvironment();
     OrtSession session;
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(intraOpThreads);
@@ -114,17 +114,6 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
         throw loadException;
       }
       throw new ModelLoadException("cannot run ONNX graph [" + graph + "] on a probe input of token ids 1000-1010", e);
-    }
-  }
-
-  private static OrtEnvironment environment() {
-    try {
-      return OrtEnvironment.getEnvironment();
-    } catch (RuntimeException | LinkageError e) {
-      throw new ModelLoadException(
-          "cannot load the ONNX Runtime native library for " + System.getProperty("os.name") + "/"
-              + System.getProperty("os.arch"),
-          e);
     }
   }
 

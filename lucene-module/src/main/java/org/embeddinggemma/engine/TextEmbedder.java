@@ -65,6 +65,7 @@ public final class TextEmbedder implements AutoCloseable {
     OnnxEmbeddingModel model = null;
     try {
       model = OnnxEmbeddingModel.load(directory.graph(), config.pooling(), settings.intraOpThreads());
+      checkVocabulary(directory, tokenizer, model);
       return new TextEmbedder(directory, tokenizer, model, settings.maxBatchSize());
     } catch (RuntimeException e) {
       tokenizer.close();
@@ -72,6 +73,21 @@ public final class TextEmbedder implements AutoCloseable {
         model.close();
       }
       throw e;
+    }
+  }
+
+  /**
+   * A tokenizer of another model gives ids the graph's embedding table does not have: such texts
+   * would fail one by one at inference ({@code Gather ... idx=236223 must be within [-30522,30521]}).
+   */
+  private static void checkVocabulary(ModelDirectory directory, TextTokenizer tokenizer, OnnxEmbeddingModel model) {
+    long largest = tokenizer.largestTokenId();
+    try {
+      model.embed(List.of(new TokenizedText(new long[] {largest}, false)));
+    } catch (IllegalStateException e) {
+      throw new ModelLoadException(
+          "tokenizer [" + directory.tokenizer() + "] has token ids up to " + largest + " but ONNX graph [" + directory.graph()
+              + "] cannot embed token id " + largest + "; the tokenizer and the graph must come from the same model", e);
     }
   }
 

@@ -75,21 +75,8 @@ public final class TextTokenizer implements AutoCloseable {
     return ids[0] == presentId ? -1 : ids[0];
   }
 
-  /**
-   * DJL probes the EC2 metadata endpoint and sends telemetry when a tokenizer is created, unless
-   * this property or environment variable says no. An embedding engine in a search node has no
-   * business on the network, so it opts out unless the user decided otherwise.
-   */
-  static final String DJL_TELEMETRY_OPT_OUT = "OPT_OUT_TRACKING";
-
-  private static void optOutOfTelemetry() {
-    if (System.getenv(DJL_TELEMETRY_OPT_OUT) == null && System.getProperty(DJL_TELEMETRY_OPT_OUT) == null) {
-      System.setProperty(DJL_TELEMETRY_OPT_OUT, "true");
-    }
-  }
-
   private static HuggingFaceTokenizer open(Path tokenizerJson, int maxLength) {
-    optOutOfTelemetry();
+    NativeRuntime.prepare();
     Map<String, String> options =
         Map.of(
             "addSpecialTokens", "true",
@@ -120,6 +107,42 @@ public final class TextTokenizer implements AutoCloseable {
   /** The longest sequence produced, special tokens included. */
   public int maxTokens() {
     return maxTokens;
+  }
+
+  /** Text in several scripts, whose tokens start the search for the largest id. */
+  private static final String VOCABULARY_SAMPLE = "Hello world, 42! Grüße, ¿qué? Привет мир. 日本語のテキスト。한국어 텍스트. नमस्ते दुनिया. مرحبا بالعالم 😀🚀";
+
+  /**
+   * The largest id of the vocabulary's ordinary tokens, special added tokens (such as Gemma's
+   * image token, which lies past the model's embedding table) left out. Found by decoding ids
+   * upwards from the largest id of a multilingual sample: vocabularies number their tokens without
+   * gaps.
+   */
+  public long largestTokenId() {
+    long known = 0;
+    for (long id : tokenizer.encode(VOCABULARY_SAMPLE, false, false).getIds()) {
+      known = Math.max(known, id);
+    }
+    long step = 1;
+    long beyond = known + step;
+    while (isToken(beyond)) {
+      known = beyond;
+      step *= 2;
+      beyond = known + step;
+    }
+    while (beyond - known > 1) {
+      long middle = (known + beyond) >>> 1;
+      if (isToken(middle)) {
+        known = middle;
+      } else {
+        beyond = middle;
+      }
+    }
+    return known;
+  }
+
+  private boolean isToken(long id) {
+    return id < Integer.MAX_VALUE && !tokenizer.decode(new long[] {id}, true).isEmpty();
   }
 
   /** Tokenises one text. */

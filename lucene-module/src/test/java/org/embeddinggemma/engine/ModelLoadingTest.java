@@ -168,18 +168,32 @@ class ModelLoadingTest {
   }
 
   @Test
-  void inferenceFailureNamesTheBatchAndGraph() throws IOException {
+  void tokenizerOfAnotherModelIsRefusedAtLoad() throws IOException {
     // MiniLM's tokenizer gives ids up to 30521; the tiny graph's table has 2000 rows.
     Path model = plainModel(tinyEncoder("input_ids", "attention_mask", "last_hidden_state", OnnxGraphWriter.FLOAT));
-    Files.writeString(model.resolve("embedding-gemma.json"), "{\"prompts\": false}");
-    try (TextEmbedder embedder = TextEmbedder.open(model, new EmbedderSettings(1, 4))) {
-      assertEquals(8, embedder.embed(EmbeddingInput.of("a", PromptTemplate.NONE), 8).dims(), "[CLS] a [SEP] are all below 2000");
+    ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextEmbedder.open(model));
+    assertTrue(
+        e.getMessage().startsWith("tokenizer [" + model.resolve("tokenizer.json") + "] has token ids up to 30521 but ONNX graph ["
+            + model.resolve("model.onnx") + "] cannot embed token id 30521; the tokenizer and the graph must come from the same model: "),
+        e.getMessage());
+  }
+
+  @Test
+  void inferenceFailureNamesTheBatchAndGraph() throws IOException {
+    shortWindowModel();
+    try (TextEmbedder embedder = TextEmbedder.open(dir, new EmbedderSettings(1, 4))) {
+      assertEquals(8, embedder.embed(EmbeddingInput.of("a b c", PromptTemplate.NONE), 8).dims(), "5 tokens fit the window of 12");
       IllegalStateException e =
-          assertThrows(IllegalStateException.class, () -> embedder.embed(EmbeddingInput.of("hello", PromptTemplate.NONE), 8));
+          assertThrows(IllegalStateException.class, () -> embedder.embed(EmbeddingInput.of("a b c d e f g h i j k l m n", PromptTemplate.NONE), 8));
       assertTrue(
-          e.getMessage().startsWith("ONNX Runtime failed on a batch of 1 texts of up to 3 tokens with graph [" + model.resolve("model.onnx") + "]: "),
+          e.getMessage().startsWith("ONNX Runtime failed on a batch of 1 texts of up to 16 tokens with graph [" + dir.resolve("model.onnx") + "]: "),
           e.getMessage());
     }
+  }
+
+  private void shortWindowModel() throws IOException {
+    plainModel(TestModels.shortWindowEncoder(12));
+    Files.writeString(dir.resolve("embedding-gemma.json"), "{\"prompts\": false}");
   }
 
   @Test

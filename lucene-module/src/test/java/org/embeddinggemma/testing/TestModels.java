@@ -194,6 +194,37 @@ public final class TestModels {
     return graph.output(outputName, outputType, "batch", "tokens", 8L);
   }
 
+  /**
+   * An encoder over MiniLM's vocabulary that adds a position table of {@code window} rows: it loads
+   * and embeds short texts, and fails at inference on a text of more than {@code window} tokens,
+   * like a graph exported with a fixed maximum length.
+   */
+  public static OnnxGraphWriter shortWindowEncoder(int window) {
+    int vocabulary = 30_522;
+    float[] table = new float[vocabulary * 8];
+    for (int i = 0; i < table.length; i++) {
+      table[i] = (float) Math.sin(i);
+    }
+    float[] positions = new float[window * 8];
+    for (int i = 0; i < positions.length; i++) {
+      positions[i] = (float) Math.cos(i);
+    }
+    return new OnnxGraphWriter()
+        .input("input_ids", OnnxGraphWriter.INT64, "batch", "tokens")
+        .input("attention_mask", OnnxGraphWriter.INT64, "batch", "tokens")
+        .floats("table", table, vocabulary, 8)
+        .floats("positions", positions, window, 8)
+        .longs("zero", new long[] {0})
+        .longs("one", new long[] {1})
+        .node("Gather", List.of("table", "input_ids"), List.of("gathered"), "axis", 0)
+        .node("Shape", List.of("input_ids"), List.of("shape"))
+        .node("Gather", List.of("shape", "one"), List.of("length"), "axis", 0)
+        .node("Range", List.of("zero", "length", "one"), List.of("position_ids"))
+        .node("Gather", List.of("positions", "position_ids"), List.of("position_rows"), "axis", 0)
+        .node("Add", List.of("gathered", "position_rows"), List.of("last_hidden_state"))
+        .output("last_hidden_state", OnnxGraphWriter.FLOAT, "batch", "tokens", 8L);
+  }
+
   private static float[] weights(SplittableRandom random, int count) {
     float[] values = new float[count];
     for (int i = 0; i < count; i++) {
