@@ -4,6 +4,7 @@ import static org.elasticsearch.action.ValidateActions.addValidationError;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.elasticsearch.action.ActionRequest;
 import org.elasticsearch.action.ActionRequestValidationException;
@@ -15,7 +16,10 @@ import org.elasticsearch.common.io.stream.Writeable;
 import org.elasticsearch.xcontent.ToXContentObject;
 import org.elasticsearch.xcontent.XContentBuilder;
 import org.embeddinggemma.engine.Embedding;
-import org.embeddinggemma.engine.Task;
+import org.embeddinggemma.engine.EmbeddingInput;
+import org.elasticsearch.tasks.CancellableTask;
+import org.elasticsearch.tasks.Task;
+import org.elasticsearch.tasks.TaskId;
 
 /**
  * Embeds texts on the local node: behind {@code POST _embedding_gemma/_embed} and the {@code
@@ -99,6 +103,8 @@ public final class EmbedAction {
       for (int i = 0; i < texts.size(); i++) {
         if (texts.get(i) == null || texts.get(i).isBlank()) {
           errors = addValidationError("[texts][" + i + "] is empty: there is no text to embed", errors);
+        } else if (!EmbeddingInput.hasContent(texts.get(i))) {
+          errors = addValidationError("[texts][" + i + "] has nothing to embed: " + EmbeddingInput.NO_CONTENT, errors);
         }
       }
       try {
@@ -115,6 +121,12 @@ public final class EmbedAction {
         errors = addValidationError("[dims] must be at least 1, got " + dims, errors);
       }
       return errors;
+    }
+
+    /** Cancellable: a client that goes away stops the embedding between batches. */
+    @Override
+    public Task createTask(long id, String type, String action, TaskId parentTaskId, Map<String, String> headers) {
+      return new CancellableTask(id, type, action, "embed " + texts.size() + " texts", parentTaskId, headers);
     }
 
     public String modelId() {
@@ -138,7 +150,7 @@ public final class EmbedAction {
     }
 
     public PromptSpec promptSpec() {
-      return PromptSpec.parse(task, prompt, source == EmbeddingStats.Source.QUERY ? Task.QUERY : Task.DOCUMENT);
+      return PromptSpec.parse(task, prompt, source == EmbeddingStats.Source.QUERY ? org.embeddinggemma.engine.Task.QUERY : org.embeddinggemma.engine.Task.DOCUMENT);
     }
 
     public ElementType elementType() {

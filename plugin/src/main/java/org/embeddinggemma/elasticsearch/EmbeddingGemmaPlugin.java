@@ -10,14 +10,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 import org.apache.lucene.util.SetOnce;
+import org.elasticsearch.cluster.node.DiscoveryNode;
 import org.elasticsearch.cluster.node.DiscoveryNodes;
 import org.elasticsearch.common.settings.Setting;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.common.util.concurrent.EsExecutors;
 import org.elasticsearch.features.NodeFeature;
+import org.elasticsearch.index.IndexingPressure;
 import org.elasticsearch.ingest.Processor;
 import org.elasticsearch.plugins.ActionPlugin;
 import org.elasticsearch.plugins.IngestPlugin;
@@ -36,8 +36,6 @@ import org.embeddinggemma.engine.EmbedderSettings;
  */
 public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, SearchPlugin, ActionPlugin {
 
-  private static final Logger logger = LogManager.getLogger(EmbeddingGemmaPlugin.class);
-
   /** The model used when a processor, query or request names none. */
   public static final Setting<String> DEFAULT_MODEL =
       Setting.simpleString("embedding_gemma.default_model", "embeddinggemma", ModelRegistry::validateModelId, Setting.Property.NodeScope);
@@ -54,26 +52,65 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
   public static final Setting<Boolean> PRELOAD_DEFAULT_MODEL =
       Setting.boolSetting("embedding_gemma.preload_default_model", true, Setting.Property.NodeScope);
 
-  /** Default queue size of the plugin's thread pools. */
+  /** Fewer bytes than Elasticsearch counts for any index request (object, id and source). */
+  static final long LEAST_BYTES_PER_DOCUMENT = 64;
+
+  /**
+   * The most documents waiting to be embedded per model. The default lies past what Elasticsearch's
+   * indexing pressure admits: it counts every document of a bulk request at no less than {@value
+   * #LEAST_BYTES_PER_DOCUMENT} bytes against {@code indexing_pressure.memory.coordinating.limit}, so
+   * its own 429 comes before this one.
+   */
+  public static final Setting<Integer> MAX_PENDING_DOCUMENTS =
+      new Setting<>(
+          "embedding_gemma.max_pending_documents",
+          settings -> Long.toString(Math.max(10_000, IndexingPressure.MAX_COORDINATING_BYTES.get(settings).getBytes() / LEAST_BYTES_PER_DOCUMENT)),
+          value -> Setting.parseInt(value, 1, "embedding_gemma.max_pending_documents"),
+          Setting.Property.NodeScope);
+
+  /** The most query texts waiting to be embedded per model. */
+  public static final Setting<Integer> MAX_PENDING_QUERIES =
+      Setting.intSetting("embedding_gemma.max_pending_queries", 1000, 1, Setting.Property.NodeScope);
+
+  /** The most texts in one {@code _embed} request. */
+  public static final Setting<Integer> EMBED_MAX_TEXTS =
+      Setting.intSetting("embedding_gemma.embed.max_texts", 256, 1, Setting.Property.NodeScope);
+
+  /** The most characters, all texts together, in one {@code _embed} request. */
+  public static final Setting<Integer> EMBED_MAX_CHARACTERS =
+      Setting.intSetting("embedding_gemma.embed.max_characters", 1_000_000, 1, Setting.Property.NodeScope);
+
+  /** Default queue size of the plugin's thread pools: tasks, not texts. */
   public static final int DEFAULT_QUEUE_SIZE = 1000;
 
   private final Settings settings;
   private final SetOnce<ThreadPool> threadPool = new SetOnce<>();
   private final EmbeddingService service;
+  private final boolean ingestNode;
 
   public EmbeddingGemmaPlugin(Settings settings, Path configPath) {
     this.settings = settings;
     ModelRegistry registry =
-        new ModelRegistry(configPath, new EmbedderSettings(INFERENCE_THREADS.get(settings), MAX_BATCH_SIZE.get(settings)));
+        new ModelRegistry(
+            configPath,
+            new EmbedderSettings(INFERENCE_THREADS.get(settings), MAX_BATCH_SIZE.get(settings)),
+            task -> threadPool.get().executor(EmbeddingService.THREAD_POOL_NAME).execute(task));
     Function<EmbeddingStats.Source, ExecutorService> executors =
         source -> threadPool.get().executor(
             source == EmbeddingStats.Source.QUERY ? EmbeddingService.SEARCH_THREAD_POOL_NAME : EmbeddingService.THREAD_POOL_NAME);
-    this.service = new EmbeddingService(registry, DEFAULT_MODEL.get(settings), new EmbeddingStats(), executors, MAX_BATCH_SIZE.get(settings));
+    EmbeddingService.Limits limits =
+        new EmbeddingService.Limits(
+            MAX_PENDING_DOCUMENTS.get(settings), MAX_PENDING_QUERIES.get(settings), EMBED_MAX_TEXTS.get(settings), EMBED_MAX_CHARACTERS.get(settings));
+    this.service =
+        new EmbeddingService(registry, DEFAULT_MODEL.get(settings), new EmbeddingStats(), executors, MAX_BATCH_SIZE.get(settings), limits);
+    this.ingestNode = DiscoveryNode.isIngestNode(settings);
   }
 
   @Override
   public List<Setting<?>> getSettings() {
-    return List.of(DEFAULT_MODEL, INFERENCE_THREADS, MAX_BATCH_SIZE, PRELOAD_DEFAULT_MODEL);
+    return List.of(
+        DEFAULT_MODEL, INFERENCE_THREADS, MAX_BATCH_SIZE, PRELOAD_DEFAULT_MODEL, MAX_PENDING_DOCUMENTS, MAX_PENDING_QUERIES,
+        EMBED_MAX_TEXTS, EMBED_MAX_CHARACTERS);
   }
 
   @Override
@@ -94,21 +131,15 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
     threadPool.set(services.threadPool());
     String defaultModel = service.defaultModelId();
     if (PRELOAD_DEFAULT_MODEL.get(settings) && service.registry().installed().contains(defaultModel)) {
-      // Off the start-up path: the node starts at once and the model is warm by the first document.
-      services.threadPool().generic().execute(() -> {
-        try {
-          service.registry().get(defaultModel);
-        } catch (Exception e) {
-          logger.warn("cannot preload default model [" + defaultModel + "]; it will be loaded on first use", e);
-        }
-      });
+      // In the background on the plugin's pool: the node starts at once and the model is warm by the first document.
+      service.registry().model(defaultModel).ensureLoading();
     }
     return List.of(service);
   }
 
   @Override
   public Map<String, Processor.Factory> getProcessors(Processor.Parameters parameters) {
-    return Map.of(EmbeddingGemmaProcessor.TYPE, new EmbeddingGemmaProcessor.Factory(service));
+    return Map.of(EmbeddingGemmaProcessor.TYPE, new EmbeddingGemmaProcessor.Factory(service, ingestNode));
   }
 
   @Override
@@ -130,13 +161,14 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
   public Collection<ActionHandler> getActions() {
     return List.of(
         new ActionHandler(EmbedAction.INSTANCE, TransportEmbedAction.class),
-        new ActionHandler(StatsAction.INSTANCE, StatsAction.TransportNodesStatsAction.class));
+        new ActionHandler(StatsAction.INSTANCE, StatsAction.TransportNodesStatsAction.class),
+        new ActionHandler(ReloadAction.INSTANCE, ReloadAction.TransportNodesReloadAction.class));
   }
 
   @Override
   public Collection<RestHandler> getRestHandlers(
       RestHandlersServices services, Supplier<DiscoveryNodes> nodesInCluster, Predicate<NodeFeature> clusterSupportsFeature) {
-    return List.of(new RestEmbedAction(), new StatsAction.RestHandler());
+    return List.of(new RestEmbedAction(), new StatsAction.RestHandler(), new ReloadAction.RestHandler());
   }
 
   @Override

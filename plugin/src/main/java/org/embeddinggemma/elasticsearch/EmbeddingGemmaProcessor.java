@@ -6,6 +6,7 @@ import static org.elasticsearch.ingest.ConfigurationUtils.readIntProperty;
 import static org.elasticsearch.ingest.ConfigurationUtils.readOptionalStringProperty;
 import static org.elasticsearch.ingest.ConfigurationUtils.readStringProperty;
 
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.elasticsearch.action.ActionListener;
@@ -13,6 +14,7 @@ import org.elasticsearch.cluster.metadata.ProjectId;
 import org.elasticsearch.ingest.AbstractProcessor;
 import org.elasticsearch.ingest.IngestDocument;
 import org.elasticsearch.ingest.Processor;
+import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.Task;
 import org.embeddinggemma.engine.TextEmbedder;
 
@@ -33,6 +35,9 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
   private final Integer dims;
   private final ElementType elementType;
   private final boolean ignoreMissing;
+  private final boolean truncate;
+  private final String truncatedField;
+  private final boolean validatesModel;
 
   EmbeddingGemmaProcessor(
       String tag,
@@ -45,7 +50,10 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       PromptSpec prompt,
       Integer dims,
       ElementType elementType,
-      boolean ignoreMissing) {
+      boolean ignoreMissing,
+      boolean truncate,
+      String truncatedField,
+      boolean validatesModel) {
     super(tag, description);
     this.service = service;
     this.modelId = modelId;
@@ -56,6 +64,9 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
     this.dims = dims;
     this.elementType = elementType;
     this.ignoreMissing = ignoreMissing;
+    this.truncate = truncate;
+    this.truncatedField = truncatedField;
+    this.validatesModel = validatesModel;
   }
 
   @Override
@@ -88,7 +99,16 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
         EmbeddingStats.Source.DOCUMENT,
         ActionListener.wrap(
             embedding -> {
+              if (embedding.truncated() && !truncate) {
+                handler.accept(null, new IllegalArgumentException(
+                    "field [" + field + "] is longer than the " + embedding.tokenCount() + " tokens model [" + modelId
+                        + "] takes (prompt and special tokens included); shorten it, or set [truncate] to true to embed its start"));
+                return;
+              }
               document.setFieldValue(targetField, elementType.toList(embedding));
+              if (truncatedField != null) {
+                document.setFieldValue(truncatedField, embedding.truncated());
+              }
               handler.accept(document, null);
             },
             e -> handler.accept(null, e)));
@@ -99,26 +119,73 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
     throw new UnsupportedOperationException("the " + TYPE + " processor is asynchronous");
   }
 
+  /**
+   * Runs when a pipeline is created or changed through the API, never when a node applies the
+   * cluster state: a model that is missing or broken on the node that validates the request fails
+   * the request, while a node that lacks it still creates the pipeline and reports the problem on
+   * each document, healing as soon as the files are there.
+   */
+  @Override
+  public void extraValidation() {
+    if (!validatesModel) {
+      return;
+    }
+    ModelHandle model = service.registry().model(modelId);
+    ModelHandle.State state = model.state();
+    if (state == ModelHandle.State.NOT_INSTALLED) {
+      throw newConfigurationException(
+          TYPE, getTag(), "model_id", model.unavailable().getMessage() + "; installed models: " + service.registry().installed());
+    }
+    if (state == ModelHandle.State.FAILED) {
+      throw newConfigurationException(TYPE, getTag(), "model_id", model.unavailable().getMessage());
+    }
+    TextEmbedder loaded = model.loadedEmbedder();
+    if (dims != null && loaded != null && dims > loaded.modelDims()) {
+      throw newConfigurationException(TYPE, getTag(), "dims", EmbeddingService.dimsMessage(modelId, loaded.modelDims(), dims).substring("[dims] ".length()));
+    }
+  }
+
   private static String textOf(String field, Object value) {
     if (value == null) {
       throw new IllegalArgumentException("field [" + field + "] is null: there is no text to embed");
     }
     if (!(value instanceof String text)) {
-      throw new IllegalArgumentException(
-          "field [" + field + "] is of type [" + value.getClass().getName() + "]: only a string can be embedded");
+      throw new IllegalArgumentException("field [" + field + "] is " + describe(value) + ": only a string can be embedded");
     }
     if (text.isBlank()) {
       throw new IllegalArgumentException("field [" + field + "] is empty: there is no text to embed");
     }
+    if (!EmbeddingInput.hasContent(text)) {
+      throw new IllegalArgumentException("field [" + field + "] has nothing to embed: " + EmbeddingInput.NO_CONTENT);
+    }
     return text;
+  }
+
+  /** What a document value is, in the words of JSON rather than Java. */
+  static String describe(Object value) {
+    if (value instanceof Number) {
+      return "a number";
+    }
+    if (value instanceof Boolean) {
+      return "a boolean";
+    }
+    if (value instanceof Map<?, ?>) {
+      return "an object";
+    }
+    if (value instanceof List<?> || value instanceof Object[]) {
+      return "an array";
+    }
+    if (value instanceof byte[]) {
+      return "binary";
+    }
+    return "a value of type [" + value.getClass().getSimpleName() + "]";
   }
 
   private String titleOf(Object value) {
     if (value == null || value instanceof String) {
       return (String) value;
     }
-    throw new IllegalArgumentException(
-        "title_field [" + titleField + "] is of type [" + value.getClass().getName() + "]: a title must be a string");
+    throw new IllegalArgumentException("title_field [" + titleField + "] is " + describe(value) + ": a title must be a string");
   }
 
   @Override
@@ -126,13 +193,23 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
     return TYPE;
   }
 
-  /** Validates a processor's configuration, loading its model once per node. */
+  /**
+   * Validates a processor's configuration from what is cheap to know, and starts loading its model
+   * in the background on ingest nodes. Never loads a model on the calling thread: Elasticsearch
+   * creates processors on the cluster state applier thread of every node.
+   */
   public static final class Factory implements Processor.Factory {
 
     private final EmbeddingService service;
+    private final boolean ingestNode;
 
-    Factory(EmbeddingService service) {
+    /**
+     * @param ingestNode whether this node runs pipelines: only such nodes load models and check them
+     *     when a pipeline is put
+     */
+    Factory(EmbeddingService service, boolean ingestNode) {
       this.service = service;
+      this.ingestNode = ingestNode;
     }
 
     @Override
@@ -147,7 +224,14 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       Integer dims = readIntProperty(TYPE, tag, config, "dims", null);
       String elementTypeName = readStringProperty(TYPE, tag, config, "element_type", ElementType.BYTE.externalName());
       boolean ignoreMissing = readBooleanProperty(TYPE, tag, config, "ignore_missing", false);
+      boolean truncate = readBooleanProperty(TYPE, tag, config, "truncate", true);
+      String truncatedField = readOptionalStringProperty(TYPE, tag, config, "truncated_field");
 
+      try {
+        ModelRegistry.validateModelId(modelId);
+      } catch (IllegalArgumentException e) {
+        throw newConfigurationException(TYPE, tag, "model_id", e.getMessage());
+      }
       PromptSpec prompt;
       try {
         prompt = PromptSpec.parse(task, customPrompt, Task.DOCUMENT);
@@ -163,18 +247,16 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       if (dims != null && dims < 1) {
         throw newConfigurationException(TYPE, tag, "dims", "must be at least 1, got " + dims);
       }
-      TextEmbedder model;
-      try {
-        model = service.registry().get(modelId);
-      } catch (RuntimeException e) {
-        throw newConfigurationException(TYPE, tag, "model_id", e.getMessage());
-      }
-      if (dims != null && dims > model.modelDims()) {
+      if (truncatedField != null && !truncate) {
         throw newConfigurationException(
-            TYPE, tag, "dims", "model [" + modelId + "] has " + model.modelDims() + " dims, cannot produce " + dims);
+            TYPE, tag, "truncated_field", "has nothing to record with [truncate] false: texts that are too long fail instead");
+      }
+      if (ingestNode) {
+        service.registry().model(modelId).ensureLoading();
       }
       return new EmbeddingGemmaProcessor(
-          tag, description, service, modelId, field, targetField, titleField, prompt, dims, elementType, ignoreMissing);
+          tag, description, service, modelId, field, targetField, titleField, prompt, dims, elementType, ignoreMissing, truncate,
+          truncatedField, ingestNode);
     }
   }
 }

@@ -60,7 +60,8 @@ public final class EmbeddingGemmaQueryVectorBuilder implements QueryVectorBuilde
   private final String elementType;
 
   /**
-   * @throws IllegalArgumentException if an option is invalid, naming the option and the value
+   * Options are checked when the vector is built, so that a bad one is the search's root cause
+   * rather than a parse failure four causes deep; see {@link #validate()}.
    */
   public EmbeddingGemmaQueryVectorBuilder(
       String modelId, String modelText, String task, String prompt, Integer dims, String elementType) {
@@ -70,12 +71,18 @@ public final class EmbeddingGemmaQueryVectorBuilder implements QueryVectorBuilde
     this.prompt = prompt;
     this.dims = dims;
     this.elementType = elementType;
-    EmbedAction.Request request = request();
-    var errors = request.validate();
-    if (errors != null) {
-      throw new IllegalArgumentException(
-          "[" + NAME + "] " + String.join("; ", errors.validationErrors()).replace("[texts][0]", "[model_text]"));
+  }
+
+  /**
+   * The options' errors, naming each option and value, or null if they are valid.
+   */
+  IllegalArgumentException validate() {
+    var errors = request().validate();
+    if (errors == null) {
+      return null;
     }
+    return new IllegalArgumentException(
+        "[" + NAME + "] " + String.join("; ", errors.validationErrors()).replace("[texts][0]", "[model_text]"));
   }
 
   public EmbeddingGemmaQueryVectorBuilder(StreamInput in) throws IOException {
@@ -113,6 +120,11 @@ public final class EmbeddingGemmaQueryVectorBuilder implements QueryVectorBuilde
    */
   @Override
   public void buildVector(Client client, ActionListener<float[]> listener) {
+    IllegalArgumentException invalid = validate();
+    if (invalid != null) {
+      listener.onFailure(invalid);
+      return;
+    }
     ThreadContext threadContext = client.threadPool().getThreadContext();
     ActionListener<float[]> inUserContext = ContextPreservingActionListener.wrapPreservingContext(listener, threadContext);
     try (ThreadContext.StoredContext ignored = threadContext.stashContext()) {

@@ -1,19 +1,23 @@
 package org.embeddinggemma.elasticsearch;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.elasticsearch.action.ActionListener;
 import org.elasticsearch.common.util.concurrent.EsRejectedExecutionException;
+import org.elasticsearch.tasks.CancellableTask;
+import org.elasticsearch.tasks.TaskCancelledException;
 import org.embeddinggemma.engine.Embedding;
 import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.ModelLoadException;
@@ -24,10 +28,13 @@ import org.embeddinggemma.engine.TextEmbedder;
  * write or search threads: documents and REST calls on {@value #THREAD_POOL_NAME}, queries on
  * {@value #SEARCH_THREAD_POOL_NAME}, so that a large bulk request never delays or rejects searches.
  *
- * <p>Single texts (one per ingested document or query) wait in a queue per model and pool; each
- * pool task takes up to {@code max_batch_size} of them and embeds them in one model run, so a bulk
- * request is embedded in batches although processors see one document at a time. When a pool's
- * queue is full the text fails at once with {@link EsRejectedExecutionException} (HTTP 429).
+ * <p>Single texts (one per ingested document or query) wait in a queue per model and pool. At most
+ * as many pool tasks as the pool has threads work on one queue, each taking up to {@code
+ * max_batch_size} texts into one model run, so a bulk request is embedded in batches although
+ * processors see one document at a time, and the pool's own queue never fills with tasks that find
+ * nothing to do. The bound is on texts waiting: past {@code embedding_gemma.max_pending_documents}
+ * (or {@code max_pending_queries}) a text fails at once with {@link EsRejectedExecutionException}
+ * (HTTP 429). Texts for a model that is still loading wait for it in the same queue.
  */
 public final class EmbeddingService {
 
@@ -39,12 +46,16 @@ public final class EmbeddingService {
   /** Name of the thread pool that embeds query texts. */
   public static final String SEARCH_THREAD_POOL_NAME = "embedding_gemma_search";
 
+  /** How many texts may wait per model, and how many texts a {@code _embed} request may hold. */
+  public record Limits(int maxPendingDocuments, int maxPendingQueries, int maxEmbedTexts, long maxEmbedCharacters) {}
+
   private final ModelRegistry registry;
   private final String defaultModelId;
   private final EmbeddingStats stats;
   private final Function<EmbeddingStats.Source, ExecutorService> executors;
   private final int maxBatchSize;
-  private final Map<String, Queue<Pending>> pending = new ConcurrentHashMap<>();
+  private final Limits limits;
+  private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
 
   private record Pending(
       String text, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<Embedding> listener) {}
@@ -59,12 +70,14 @@ public final class EmbeddingService {
       String defaultModelId,
       EmbeddingStats stats,
       Function<EmbeddingStats.Source, ExecutorService> executors,
-      int maxBatchSize) {
+      int maxBatchSize,
+      Limits limits) {
     this.registry = registry;
     this.defaultModelId = defaultModelId;
     this.stats = stats;
     this.executors = executors;
     this.maxBatchSize = maxBatchSize;
+    this.limits = limits;
   }
 
   /** The node's models. */
@@ -82,6 +95,11 @@ public final class EmbeddingService {
     return stats;
   }
 
+  /** The limits in force. */
+  public Limits limits() {
+    return limits;
+  }
+
   /**
    * Embeds one text, batched with other single texts waiting for the same model.
    *
@@ -89,77 +107,218 @@ public final class EmbeddingService {
    */
   public void embed(
       String modelId, String text, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<Embedding> listener) {
-    Pending item = new Pending(text, title, prompt, dims, source, listener);
-    ExecutorService executor = executors.apply(source);
-    String lane = (source == EmbeddingStats.Source.QUERY ? SEARCH_THREAD_POOL_NAME : THREAD_POOL_NAME) + "/" + modelId;
-    Queue<Pending> queue = pending.computeIfAbsent(lane, id -> new ConcurrentLinkedQueue<>());
-    queue.add(item);
-    try {
-      executor.execute(() -> drain(modelId, queue));
-    } catch (EsRejectedExecutionException e) {
-      // Another task may already have taken the item; only fail it if it is still waiting.
-      if (queue.remove(item)) {
-        stats.rejected();
+    boolean query = source == EmbeddingStats.Source.QUERY;
+    String pool = query ? SEARCH_THREAD_POOL_NAME : THREAD_POOL_NAME;
+    Lane lane = lanes.computeIfAbsent(pool + "/" + modelId, key -> new Lane(registry.model(modelId), source, query ? limits.maxPendingQueries() : limits.maxPendingDocuments()));
+    lane.offer(new Pending(text, title, prompt, dims, source, listener));
+  }
+
+  /**
+   * Embeds the texts of one request in one pool task, a batch at a time, shortest texts first;
+   * stops between batches when {@code task} is cancelled.
+   */
+  public void embedAll(
+      String modelId, List<String> texts, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source,
+      CancellableTask task, ActionListener<List<Embedding>> listener) {
+    ModelHandle model = registry.model(modelId);
+    model.whenSettled(() -> {
+      try {
+        executors.apply(source).execute(() -> embedAllNow(model, texts, title, prompt, dims, source, task, listener));
+      } catch (EsRejectedExecutionException e) {
+        stats.rejected(texts.size());
         listener.onFailure(e);
       }
-    }
+    });
   }
 
-  /** Embeds several texts of one request in one pool task; the engine batches them. */
-  public void embedAll(
-      String modelId, List<String> texts, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<List<Embedding>> listener) {
+  private void embedAllNow(
+      ModelHandle model, List<String> texts, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source,
+      CancellableTask task, ActionListener<List<Embedding>> listener) {
+    ModelHandle.Loaded loaded = model.tryAcquire();
+    if (loaded == null) {
+      stats.failed(texts.size());
+      listener.onFailure(model.unavailable());
+      return;
+    }
     try {
-      executors.apply(source).execute(() -> {
-        List<Embedding> embeddings;
-        try {
-          TextEmbedder embedder = registry.get(modelId);
-          List<EmbeddingInput> inputs = new ArrayList<>(texts.size());
-          for (String text : texts) {
-            inputs.add(new EmbeddingInput(text, prompt.resolve(embedder), title));
-          }
-          embeddings = run(embedder, inputs, dims);
-        } catch (Throwable t) {
-          stats.failed(texts.size());
-          listener.onFailure(asException(t));
-          return;
+      TextEmbedder embedder = loaded.embedder();
+      int resolvedDims = checkDims(model.id(), embedder, dims);
+      Integer[] order = new Integer[texts.size()];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      // Characters stand in for tokens: no text is tokenised before its batch runs.
+      java.util.Arrays.sort(order, Comparator.comparingInt(i -> texts.get(i).length()));
+      Embedding[] embeddings = new Embedding[texts.size()];
+      for (int start = 0; start < order.length; start += maxBatchSize) {
+        if (task != null && task.isCancelled()) {
+          throw new TaskCancelledException("cancelled after " + start + " of " + texts.size() + " texts: " + task.getReasonCancelled());
         }
-        stats.embedded(source, embeddings.size());
-        listener.onResponse(embeddings);
-      });
-    } catch (EsRejectedExecutionException e) {
-      stats.rejected();
-      listener.onFailure(e);
+        int end = Math.min(order.length, start + maxBatchSize);
+        List<EmbeddingInput> inputs = new ArrayList<>(end - start);
+        for (int k = start; k < end; k++) {
+          inputs.add(new EmbeddingInput(texts.get(order[k]), prompt.resolve(embedder), title));
+        }
+        List<Embedding> batch = run(embedder, inputs, resolvedDims);
+        for (int k = start; k < end; k++) {
+          embeddings[order[k]] = batch.get(k - start);
+        }
+      }
+      stats.embedded(source, embeddings.length);
+      listener.onResponse(List.of(embeddings));
+    } catch (Throwable t) {
+      stats.failed(texts.size());
+      listener.onFailure(asException(t));
+    } finally {
+      loaded.release();
     }
   }
 
-  private List<Embedding> run(TextEmbedder embedder, List<EmbeddingInput> inputs, Integer dims) {
+  /** The dims to produce, checked against the model: one wording for pipelines, queries and {@code _embed}. */
+  static int checkDims(String modelId, TextEmbedder embedder, Integer dims) {
+    if (dims == null) {
+      return embedder.defaultDims();
+    }
+    if (dims > embedder.modelDims()) {
+      throw new IllegalArgumentException(dimsMessage(modelId, embedder.modelDims(), dims));
+    }
+    return dims;
+  }
+
+  static String dimsMessage(String modelId, int modelDims, int dims) {
+    return "[dims] model [" + modelId + "] has " + modelDims + " dims, cannot produce " + dims;
+  }
+
+  private List<Embedding> run(TextEmbedder embedder, List<EmbeddingInput> inputs, int dims) {
     long start = System.nanoTime();
-    List<Embedding> embeddings = embedder.embed(inputs, dims == null ? embedder.defaultDims() : dims);
+    List<Embedding> embeddings = embedder.embed(inputs, dims);
     stats.inference(System.nanoTime() - start);
+    int truncated = 0;
+    for (Embedding embedding : embeddings) {
+      truncated += embedding.truncated() ? 1 : 0;
+    }
+    stats.truncated(truncated);
     return embeddings;
   }
 
-  private void drain(String modelId, Queue<Pending> queue) {
-    List<Pending> batch = new ArrayList<>(maxBatchSize);
-    Pending item;
-    while (batch.size() < maxBatchSize && (item = queue.poll()) != null) {
-      batch.add(item);
+  /** The texts waiting for one model on one pool, and the pool tasks working on them. */
+  private final class Lane {
+    private final ModelHandle model;
+    private final EmbeddingStats.Source source;
+    private final int maxPending;
+    private final ConcurrentLinkedDeque<Pending> items = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger workers = new AtomicInteger();
+    private final AtomicBoolean waitingForModel = new AtomicBoolean();
+
+    Lane(ModelHandle model, EmbeddingStats.Source source, int maxPending) {
+      this.model = model;
+      this.source = source;
+      this.maxPending = maxPending;
     }
-    if (batch.isEmpty()) {
-      return;
+
+    void offer(Pending item) {
+      if (pending.incrementAndGet() > maxPending) {
+        pending.decrementAndGet();
+        stats.rejected(1);
+        String what = source == EmbeddingStats.Source.QUERY ? "queries" : "documents";
+        item.listener().onFailure(new EsRejectedExecutionException(
+            "rejected: " + maxPending + " " + what + " are already waiting to be embedded by model [" + model.id()
+                + "] on this node, the most that [embedding_gemma.max_pending_" + what + "] allows", false));
+        return;
+      }
+      items.add(item);
+      schedule();
     }
-    TextEmbedder embedder;
-    try {
-      embedder = registry.get(modelId);
-    } catch (Throwable t) {
-      fail(batch, asException(t));
-      return;
+
+    /** Starts pool tasks while there are texts and fewer tasks than threads; waits for a loading model. */
+    void schedule() {
+      if (model.state() == ModelHandle.State.LOADING) {
+        if (waitingForModel.compareAndSet(false, true)) {
+          model.whenSettled(() -> {
+            waitingForModel.set(false);
+            schedule();
+          });
+        }
+        return;
+      }
+      ExecutorService executor = executors.apply(source);
+      int threads = executor instanceof ThreadPoolExecutor pool ? pool.getMaximumPoolSize() : 1;
+      while (true) {
+        int running = workers.get();
+        if (running >= threads || items.isEmpty()) {
+          return;
+        }
+        if (workers.compareAndSet(running, running + 1)) {
+          break;
+        }
+      }
+      try {
+        executor.execute(this::work);
+      } catch (EsRejectedExecutionException e) {
+        // The pool's queue is full of other models' and requests' tasks: this lane's texts wait
+        // for its running tasks, or fail if it has none.
+        if (workers.decrementAndGet() == 0) {
+          fail(take(Integer.MAX_VALUE), e);
+        }
+      }
     }
-    Map<Integer, List<Pending>> byDims = new LinkedHashMap<>();
-    for (Pending p : batch) {
-      byDims.computeIfAbsent(p.dims() == null ? embedder.defaultDims() : p.dims(), d -> new ArrayList<>()).add(p);
+
+    private List<Pending> take(int most) {
+      List<Pending> batch = new ArrayList<>(Math.min(most, maxBatchSize));
+      Pending item;
+      while (batch.size() < most && (item = items.poll()) != null) {
+        batch.add(item);
+      }
+      pending.addAndGet(-batch.size());
+      return batch;
     }
-    byDims.forEach((dims, group) -> embedGroup(embedder, dims, group));
+
+    /** One batch per task, so that other models and {@code _embed} requests get their turn on the pool. */
+    private void work() {
+      try {
+        List<Pending> batch = take(maxBatchSize);
+        if (!batch.isEmpty()) {
+          process(batch);
+        }
+      } finally {
+        workers.decrementAndGet();
+      }
+      schedule();
+    }
+
+    private void process(List<Pending> batch) {
+      ModelHandle.Loaded loaded = model.tryAcquire();
+      if (loaded == null) {
+        if (model.state() == ModelHandle.State.LOADING) {
+          // A reload of broken files started meanwhile: back to the front of the queue.
+          for (int i = batch.size() - 1; i >= 0; i--) {
+            items.addFirst(batch.get(i));
+          }
+          pending.addAndGet(batch.size());
+          return;
+        }
+        fail(batch, model.unavailable());
+        return;
+      }
+      try {
+        TextEmbedder embedder = loaded.embedder();
+        Map<Integer, List<Pending>> byDims = new LinkedHashMap<>();
+        for (Pending p : batch) {
+          int dims;
+          try {
+            dims = checkDims(model.id(), embedder, p.dims());
+          } catch (IllegalArgumentException e) {
+            fail(List.of(p), e);
+            continue;
+          }
+          byDims.computeIfAbsent(dims, d -> new ArrayList<>()).add(p);
+        }
+        byDims.forEach((dims, group) -> embedGroup(embedder, dims, group));
+      } finally {
+        loaded.release();
+      }
+    }
   }
 
   /**
@@ -222,9 +381,16 @@ public final class EmbeddingService {
     }
   }
 
-  /** Single texts waiting to be taken into a batch. */
-  public long pendingTexts() {
-    return pending.values().stream().mapToLong(Queue::size).sum();
+  /** Single texts waiting to be taken into a batch, documents and queries. */
+  public long pendingTexts(EmbeddingStats.Source source) {
+    String prefix = (source == EmbeddingStats.Source.QUERY ? SEARCH_THREAD_POOL_NAME : THREAD_POOL_NAME) + "/";
+    long total = 0;
+    for (Map.Entry<String, Lane> lane : lanes.entrySet()) {
+      if (lane.getKey().startsWith(prefix)) {
+        total += lane.getValue().pending.get();
+      }
+    }
+    return total;
   }
 
   /** Tasks waiting in the queue of the pool that serves {@code source}; {@code thread_pool.<name>.queue_size} bounds it. */

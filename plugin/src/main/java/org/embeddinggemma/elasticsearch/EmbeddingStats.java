@@ -23,6 +23,7 @@ public final class EmbeddingStats {
   private final LongAdder restTexts = new LongAdder();
   private final LongAdder failures = new LongAdder();
   private final LongAdder rejections = new LongAdder();
+  private final LongAdder truncations = new LongAdder();
   private final LongAdder inferences = new LongAdder();
   private final LongAdder inferenceNanos = new LongAdder();
   private final LongAccumulator maxInferenceNanos = new LongAccumulator(Math::max, 0);
@@ -48,9 +49,14 @@ public final class EmbeddingStats {
     failures.add(count);
   }
 
-  /** Counts a text refused because the queue was full. */
-  public void rejected() {
-    rejections.increment();
+  /** Counts texts refused because too many were waiting. */
+  public void rejected(int count) {
+    rejections.add(count);
+  }
+
+  /** Counts texts cut to the model's maximum number of tokens. */
+  public void truncated(int count) {
+    truncations.add(count);
   }
 
   /** The counters, as rendered by the stats endpoint. */
@@ -63,6 +69,7 @@ public final class EmbeddingStats {
     map.put("texts_embedded_by_rest", restTexts.sum());
     map.put("failures", failures.sum());
     map.put("rejections", rejections.sum());
+    map.put("truncations", truncations.sum());
     Map<String, Object> inference = new LinkedHashMap<>();
     inference.put("count", runs);
     inference.put("total_time_in_millis", nanos / 1_000_000);

@@ -6,29 +6,21 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
-import org.elasticsearch.ResourceNotFoundException;
 import org.embeddinggemma.engine.EmbedderSettings;
-import org.embeddinggemma.engine.ModelLoadException;
-import org.embeddinggemma.engine.TextEmbedder;
 
 /**
  * The models of this node: directories under {@code $ES_PATH_CONF/embedding-gemma/<model_id>/},
- * each loaded once on first use and shared by every pipeline, query and REST call.
+ * one {@link ModelHandle} per id, each model loaded once, in the background, and shared by every
+ * pipeline, query and REST call.
  *
- * <p>A model that fails to load is not remembered, so fixing its files and retrying works without a
- * restart. Whatever a broken model throws, {@link Error}s from native code included, reaches the
- * caller as an exception: it never escapes to a thread and takes the node down.
+ * <p>Whatever a broken model throws, {@link Error}s from native code included, reaches callers as
+ * an exception: it never escapes to a thread and takes the node down.
  */
 public final class ModelRegistry implements AutoCloseable {
-
-  private static final Logger logger = LogManager.getLogger(ModelRegistry.class);
 
   /** Folder of the node's config directory that holds the models. */
   public static final String MODELS_FOLDER = "embedding-gemma";
@@ -37,15 +29,18 @@ public final class ModelRegistry implements AutoCloseable {
 
   private final Path modelsDirectory;
   private final EmbedderSettings embedderSettings;
-  private final Map<String, CompletableFuture<TextEmbedder>> models = new ConcurrentHashMap<>();
+  private final Executor loader;
+  private final Map<String, ModelHandle> models = new ConcurrentHashMap<>();
 
   /**
    * @param configDirectory the node's config directory; models are in its {@value #MODELS_FOLDER}
    * @param embedderSettings how every model of this node runs
+   * @param loader where models load: the plugin's pool, looked up on use
    */
-  public ModelRegistry(Path configDirectory, EmbedderSettings embedderSettings) {
+  public ModelRegistry(Path configDirectory, EmbedderSettings embedderSettings, Executor loader) {
     this.modelsDirectory = configDirectory.resolve(MODELS_FOLDER);
     this.embedderSettings = embedderSettings;
+    this.loader = loader;
   }
 
   /**
@@ -62,67 +57,14 @@ public final class ModelRegistry implements AutoCloseable {
     return modelId;
   }
 
-  /** The directory of a model id. */
-  public Path directory(String modelId) {
-    return modelsDirectory.resolve(validateModelId(modelId));
-  }
-
   /**
-   * The loaded model, loading it on this thread if no other thread has.
+   * The handle of a model id, installed or not; cheap, loads nothing.
    *
    * @throws IllegalArgumentException if the id is invalid
-   * @throws ResourceNotFoundException if no such model is installed
-   * @throws ModelLoadException if the model's files are not usable
    */
-  public TextEmbedder get(String modelId) {
-    Path directory = directory(modelId);
-    CompletableFuture<TextEmbedder> model = models.get(modelId);
-    if (model == null) {
-      if (!Files.isDirectory(directory)) {
-        throw new ResourceNotFoundException(
-            "model [" + modelId + "] is not installed: no directory [" + directory + "]; installed models: " + installed());
-      }
-      CompletableFuture<TextEmbedder> loading = new CompletableFuture<>();
-      model = models.putIfAbsent(modelId, loading);
-      if (model == null) {
-        model = loading;
-        load(modelId, directory, loading);
-      }
-    }
-    try {
-      return model.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while model [" + modelId + "] was loading", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      throw new ModelLoadException("cannot load model [" + modelId + "]", e.getCause());
-    }
-  }
-
-  private void load(String modelId, Path directory, CompletableFuture<TextEmbedder> loading) {
-    long start = System.nanoTime();
-    try {
-      TextEmbedder embedder = TextEmbedder.open(directory, embedderSettings);
-      logger.info(
-          "loaded model [{}] from [{}] in [{}ms]: {} dims, {} max tokens, batches of up to {}",
-          modelId, embedder.directory().graph(), (System.nanoTime() - start) / 1_000_000,
-          embedder.modelDims(), embedder.maxTokens(), embedder.maxBatchSize());
-      loading.complete(embedder);
-    } catch (Throwable t) {
-      if (t instanceof VirtualMachineError fatal) {
-        throw fatal;
-      }
-      models.remove(modelId, loading);
-      RuntimeException failure =
-          t instanceof RuntimeException runtime
-              ? runtime
-              : new ModelLoadException("cannot load model [" + modelId + "] from [" + directory + "]", t);
-      logger.warn("cannot load model [" + modelId + "]", failure);
-      loading.completeExceptionally(failure);
-    }
+  public ModelHandle model(String modelId) {
+    return models.computeIfAbsent(
+        validateModelId(modelId), id -> new ModelHandle(id, modelsDirectory.resolve(id), embedderSettings, loader));
   }
 
   /** The ids of the models installed on this node, loaded or not. */
@@ -137,20 +79,16 @@ public final class ModelRegistry implements AutoCloseable {
     }
   }
 
-  /** The models loaded so far, by id. */
-  public Map<String, TextEmbedder> loaded() {
-    Map<String, TextEmbedder> loaded = new TreeMap<>();
-    models.forEach((id, future) -> {
-      if (future.isDone() && !future.isCompletedExceptionally()) {
-        loaded.put(id, future.join());
-      }
-    });
-    return loaded;
+  /** Every model this node was asked for or installed, by id. */
+  public Map<String, ModelHandle> models() {
+    for (String id : installed()) {
+      model(id);
+    }
+    return new TreeMap<>(models);
   }
 
   @Override
   public void close() {
-    loaded().values().forEach(TextEmbedder::close);
-    models.clear();
+    models.values().forEach(ModelHandle::close);
   }
 }

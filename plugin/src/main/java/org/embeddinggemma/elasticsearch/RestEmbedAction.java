@@ -8,6 +8,7 @@ import java.util.Set;
 import org.elasticsearch.client.internal.node.NodeClient;
 import org.elasticsearch.rest.BaseRestHandler;
 import org.elasticsearch.rest.RestRequest;
+import org.elasticsearch.rest.action.RestCancellableNodeClient;
 import org.elasticsearch.rest.action.RestToXContentListener;
 import org.elasticsearch.xcontent.XContentParser;
 
@@ -50,7 +51,8 @@ public final class RestEmbedAction extends BaseRestHandler {
             integer(body, "dims"),
             string(body, "element_type"),
             EmbeddingStats.Source.REST);
-    return channel -> client.execute(EmbedAction.INSTANCE, request, new RestToXContentListener<>(channel));
+    return channel -> new RestCancellableNodeClient(client, restRequest.getHttpChannel())
+        .execute(EmbedAction.INSTANCE, request, new RestToXContentListener<>(channel));
   }
 
   private static String string(Map<String, Object> body, String key) {
@@ -61,10 +63,18 @@ public final class RestEmbedAction extends BaseRestHandler {
     throw new IllegalArgumentException("[" + key + "] must be a string, got [" + value + "]");
   }
 
+  /** A whole number, given as a number or a string as pipelines accept it. */
   private static Integer integer(Map<String, Object> body, String key) {
     Object value = body.get(key);
     if (value == null || value instanceof Integer) {
       return (Integer) value;
+    }
+    if (value instanceof String text) {
+      try {
+        return Integer.parseInt(text.trim());
+      } catch (NumberFormatException e) {
+        // reported below
+      }
     }
     throw new IllegalArgumentException("[" + key + "] must be a whole number, got [" + value + "]");
   }

@@ -149,27 +149,41 @@ public final class StatsAction {
     Map<String, Object> stats = new LinkedHashMap<>();
     stats.put("default_model", service.defaultModelId());
     stats.put("installed_models", service.registry().installed());
-    Map<String, Object> loaded = new LinkedHashMap<>();
-    for (Map.Entry<String, TextEmbedder> entry : service.registry().loaded().entrySet()) {
-      TextEmbedder model = entry.getValue();
-      Map<String, Object> info = new LinkedHashMap<>();
-      info.put("graph", model.directory().graph().toString());
+    Map<String, Object> models = new LinkedHashMap<>();
+    for (Map.Entry<String, ModelHandle> entry : service.registry().models().entrySet()) {
+      models.put(entry.getKey(), modelStats(entry.getValue()));
+    }
+    stats.put("models", models);
+    stats.putAll(service.stats().toMap());
+    Map<String, Object> queue = new LinkedHashMap<>();
+    queue.put("pending_documents", service.pendingTexts(EmbeddingStats.Source.DOCUMENT));
+    queue.put("pending_queries", service.pendingTexts(EmbeddingStats.Source.QUERY));
+    queue.put("max_pending_documents", service.limits().maxPendingDocuments());
+    queue.put("max_pending_queries", service.limits().maxPendingQueries());
+    queue.put("queued_tasks", service.queuedTasks(EmbeddingStats.Source.DOCUMENT));
+    queue.put("queued_search_tasks", service.queuedTasks(EmbeddingStats.Source.QUERY));
+    stats.put("queue", queue);
+    return stats;
+  }
+
+  /** A model's state, and what it is when loaded or why it is not. */
+  static Map<String, Object> modelStats(ModelHandle handle) {
+    Map<String, Object> info = new LinkedHashMap<>();
+    ModelHandle.State state = handle.state();
+    info.put("state", state == null ? "closed" : state.externalName());
+    TextEmbedder model = handle.loadedEmbedder();
+    if (model != null) {
+      info.put("graph", model.directory().graph().getFileName().toString());
       info.put("dims", model.modelDims());
       info.put("default_dims", model.defaultDims());
       info.put("max_tokens", model.maxTokens());
       info.put("pooling", model.pooling().externalName());
       info.put("task_prompts", model.takesTaskPrompts());
       info.put("max_batch_size", model.maxBatchSize());
-      loaded.put(entry.getKey(), info);
+    } else if (state == ModelHandle.State.FAILED || state == ModelHandle.State.NOT_INSTALLED) {
+      info.put("error", handle.unavailable().getMessage());
     }
-    stats.put("loaded_models", loaded);
-    stats.putAll(service.stats().toMap());
-    Map<String, Object> queue = new LinkedHashMap<>();
-    queue.put("pending_texts", service.pendingTexts());
-    queue.put("queued_tasks", service.queuedTasks(EmbeddingStats.Source.DOCUMENT));
-    queue.put("queued_search_tasks", service.queuedTasks(EmbeddingStats.Source.QUERY));
-    stats.put("queue", queue);
-    return stats;
+    return info;
   }
 
   /** The REST endpoint. */

@@ -6,6 +6,7 @@ import org.elasticsearch.action.support.ActionFilters;
 import org.elasticsearch.action.support.HandledTransportAction;
 import org.elasticsearch.common.util.concurrent.EsExecutors;
 import org.elasticsearch.injection.guice.Inject;
+import org.elasticsearch.tasks.CancellableTask;
 import org.elasticsearch.tasks.Task;
 import org.elasticsearch.transport.TransportService;
 
@@ -24,13 +25,27 @@ public final class TransportEmbedAction extends HandledTransportAction<EmbedActi
   protected void doExecute(Task task, EmbedAction.Request request, ActionListener<EmbedAction.Response> listener) {
     String modelId = request.modelId() == null ? service.defaultModelId() : request.modelId();
     ElementType elementType = request.elementType();
+    EmbeddingService.Limits limits = service.limits();
+    if (request.texts().size() > limits.maxEmbedTexts()) {
+      listener.onFailure(new IllegalArgumentException(
+          "[texts] holds " + request.texts().size() + " texts, more than the " + limits.maxEmbedTexts()
+              + " that [embedding_gemma.embed.max_texts] allows; send fewer texts per request"));
+      return;
+    }
+    long characters = request.texts().stream().mapToLong(String::length).sum();
+    if (characters > limits.maxEmbedCharacters()) {
+      listener.onFailure(new IllegalArgumentException(
+          "[texts] hold " + characters + " characters, more than the " + limits.maxEmbedCharacters()
+              + " that [embedding_gemma.embed.max_characters] allows; send fewer or shorter texts per request"));
+      return;
+    }
     if (request.texts().size() == 1) {
       service.embed(
           modelId, request.texts().get(0), request.title(), request.promptSpec(), request.dims(), request.source(),
           listener.map(embedding -> new EmbedAction.Response(modelId, elementType, List.of(EmbedAction.Result.of(embedding, elementType)))));
     } else {
       service.embedAll(
-          modelId, request.texts(), request.title(), request.promptSpec(), request.dims(), request.source(),
+          modelId, request.texts(), request.title(), request.promptSpec(), request.dims(), request.source(), (CancellableTask) task,
           listener.map(embeddings -> new EmbedAction.Response(
               modelId, elementType, embeddings.stream().map(embedding -> EmbedAction.Result.of(embedding, elementType)).toList())));
     }

@@ -26,7 +26,6 @@ import org.embeddinggemma.engine.Embedding;
 import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.PromptTemplate;
 import org.embeddinggemma.engine.TextEmbedder;
-import org.embeddinggemma.testing.OnnxGraphWriter;
 import org.embeddinggemma.testing.TestModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The factory's validation and the processor's execution, with a real model and a real pool. */
 class EmbeddingGemmaProcessorTests {
+
+  static final EmbeddingService.Limits LIMITS = new EmbeddingService.Limits(10_000, 1000, 256, 1_000_000);
 
   static ExecutorService pool;
   static ModelRegistry registry;
@@ -47,15 +48,15 @@ class EmbeddingGemmaProcessorTests {
     LogConfigurator.configureESLogging();
     Path models = Files.createDirectories(config.resolve(ModelRegistry.MODELS_FOLDER));
     Files.createSymbolicLink(models.resolve("minilm"), TestModels.miniLm());
-    // A graph that loads but cannot take token ids from 2000 up, which MiniLM's tokenizer produces.
-    Path mismatched = Files.createDirectories(models.resolve("mismatched"));
-    TestModels.tinyEncoder("input_ids", "attention_mask", "last_hidden_state", OnnxGraphWriter.FLOAT).write(mismatched.resolve("model.onnx"), Long.MAX_VALUE);
-    Files.copy(TestModels.miniLmTokenizer(), mismatched.resolve("tokenizer.json"));
-    Files.writeString(mismatched.resolve("embedding-gemma.json"), "{\"prompts\": false}");
+    // A graph that embeds short texts and fails on texts of more than 12 tokens.
+    Path shortWindow = Files.createDirectories(models.resolve("short-window"));
+    TestModels.shortWindowEncoder(12).write(shortWindow.resolve("model.onnx"), Long.MAX_VALUE);
+    Files.copy(TestModels.miniLmTokenizer(), shortWindow.resolve("tokenizer.json"));
+    Files.writeString(shortWindow.resolve("embedding-gemma.json"), "{\"prompts\": false}");
     pool = EsExecutors.newFixed("test", 2, 100, EsExecutors.daemonThreadFactory("test", "embedding"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
-    registry = new ModelRegistry(config, new EmbedderSettings(1, 8));
-    service = new EmbeddingService(registry, "minilm", new EmbeddingStats(), source -> pool, 8);
-    factory = new EmbeddingGemmaProcessor.Factory(service);
+    registry = new ModelRegistry(config, new EmbedderSettings(1, 8), task -> pool.execute(task));
+    service = new EmbeddingService(registry, "minilm", new EmbeddingStats(), source -> pool, 8, LIMITS);
+    factory = new EmbeddingGemmaProcessor.Factory(service, true);
   }
 
   @AfterAll
@@ -73,12 +74,23 @@ class EmbeddingGemmaProcessorTests {
     return config;
   }
 
+  /** The error of creating the processor and validating it as a put pipeline request does. */
   static String configError(Object... keysAndValues) {
-    return assertThrows(ElasticsearchParseException.class, () -> factory.create(Map.of(), "tag", null, config(keysAndValues), null)).getMessage();
+    return assertThrows(ElasticsearchParseException.class, () -> factory.create(Map.of(), "tag", null, config(keysAndValues), null).extraValidation())
+        .getMessage();
+  }
+
+  /** The model, loaded in the background and waited for. */
+  static TextEmbedder loaded(String modelId) throws Exception {
+    CompletableFuture<Void> settled = new CompletableFuture<>();
+    registry.model(modelId).whenSettled(() -> settled.complete(null));
+    settled.get(60, TimeUnit.SECONDS);
+    return registry.model(modelId).loadedEmbedder();
   }
 
   @Test
-  void factoryRejectsEachBadOptionByName() {
+  void factoryRejectsEachBadOptionByName() throws Exception {
+    loaded("minilm");
     assertEquals("[dims] model [minilm] has 384 dims, cannot produce 385", configError("dims", 385));
     assertEquals("[dims] must be at least 1, got -1", configError("dims", -1));
     assertEquals("[element_type] unknown element_type [bits]; expected one of [byte, float]", configError("element_type", "bits"));
@@ -87,8 +99,12 @@ class EmbeddingGemmaProcessorTests {
     assertEquals(
         "[model_id] model_id [..] is invalid: use only letters, digits, '-', '_' and '.', and not '.' or '..'",
         configError("model_id", ".."));
-    assertTrue(configError("model_id", "absent").startsWith("[model_id] model [absent] is not installed: no directory ["));
-    assertTrue(configError("model_id", "absent").endsWith("]; installed models: [minilm, mismatched]"));
+    assertEquals(
+        "[model_id] model [absent] is not installed on this node: no folder [embedding-gemma/absent] in its config directory;"
+            + " installed models: [minilm, short-window]",
+        configError("model_id", "absent"));
+    assertEquals("[truncated_field] has nothing to record with [truncate] false: texts that are too long fail instead",
+        configError("truncate", false, "truncated_field", "cut"));
     assertEquals("[dims] property cannot be converted to an int [many]", configError("dims", "many"));
   }
 
@@ -107,7 +123,7 @@ class EmbeddingGemmaProcessorTests {
     IngestDocument result = done.get(30, TimeUnit.SECONDS);
     assertSame(document, result);
     List<?> vector = result.getFieldValue("vector", List.class);
-    TextEmbedder model = registry.get("minilm");
+    TextEmbedder model = loaded("minilm");
     Embedding expected = model.embed(EmbeddingInput.of("The heart beats a hundred thousand times a day.", PromptTemplate.NONE), 64);
     assertEquals(64, vector.size());
     for (int i = 0; i < 64; i++) {
@@ -119,37 +135,59 @@ class EmbeddingGemmaProcessorTests {
   void documentErrorsNameTheField() throws Exception {
     EmbeddingGemmaProcessor processor = factory.create(Map.of(), "tag", null, config("title_field", "title"), null);
     assertEquals("field [text] is empty: there is no text to embed", failure(processor, Map.of("text", "")));
-    assertEquals("field [text] is of type [java.util.ArrayList]: only a string can be embedded", failure(processor, Map.of("text", new java.util.ArrayList<>(List.of("a")))));
+    assertEquals("field [text] is an array: only a string can be embedded", failure(processor, Map.of("text", new java.util.ArrayList<>(List.of("a")))));
+    assertEquals("field [text] is an object: only a string can be embedded", failure(processor, Map.of("text", new HashMap<>(Map.of("a", 1)))));
+    assertEquals("field [text] is a number: only a string can be embedded", failure(processor, Map.of("text", 42)));
     assertEquals("field [text] not present as part of path [text]", failure(processor, Map.of("other", "x")));
-    assertEquals("title_field [title] is of type [java.lang.Integer]: a title must be a string", failure(processor, Map.of("text", "x", "title", 3)));
+    assertEquals("title_field [title] is a number: a title must be a string", failure(processor, Map.of("text", "x", "title", 3)));
+    for (String nothing : List.of("\u200b\u200b", "\u0000", "\ud800")) {
+      assertEquals(
+          "field [text] has nothing to embed: it holds only whitespace, control, format or unpaired surrogate characters",
+          failure(processor, Map.of("text", nothing)));
+    }
   }
 
   @Test
-  void fullQueueRejectsWithEsRejectedExecutionException() throws Exception {
-    ExecutorService tiny = EsExecutors.newFixed("tiny", 1, 1, EsExecutors.daemonThreadFactory("test", "tiny"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
+  void documentsPastTheWaitingBoundAreRejectedAndNoOthers() throws Exception {
+    ExecutorService single = EsExecutors.newFixed("single", 1, 1000, EsExecutors.daemonThreadFactory("test", "bound"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
     try {
+      loaded("minilm");
       EmbeddingStats stats = new EmbeddingStats();
-      EmbeddingService small = new EmbeddingService(registry, "minilm", stats, source -> tiny, 1);
+      EmbeddingService bounded = new EmbeddingService(registry, "minilm", stats, source -> single, 4, new EmbeddingService.Limits(10, 10, 256, 1_000_000));
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      single.execute(() -> {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
       List<CompletableFuture<Embedding>> results = new java.util.ArrayList<>();
       for (int i = 0; i < 50; i++) {
         CompletableFuture<Embedding> result = new CompletableFuture<>();
-        small.embed("minilm", "text number " + i, null, PromptSpec.parse("none", null, null), null, EmbeddingStats.Source.DOCUMENT,
+        bounded.embed("minilm", "text number " + i, null, PromptSpec.parse("none", null, null), null, EmbeddingStats.Source.DOCUMENT,
             org.elasticsearch.action.ActionListener.wrap(result::complete, result::completeExceptionally));
         results.add(result);
       }
+      assertEquals(1, ((java.util.concurrent.ThreadPoolExecutor) single).getQueue().size(), "one pool task for the model's queue, not one per text");
+      release.countDown();
       int rejected = 0;
       for (CompletableFuture<Embedding> result : results) {
         try {
           assertEquals(384, result.get(30, TimeUnit.SECONDS).dims());
         } catch (java.util.concurrent.ExecutionException e) {
-          assertTrue(e.getCause() instanceof EsRejectedExecutionException, e.getCause().toString());
+          assertEquals(
+              "rejected: 10 documents are already waiting to be embedded by model [minilm] on this node, the most that"
+                  + " [embedding_gemma.max_pending_documents] allows",
+              e.getCause().getMessage());
+          assertTrue(e.getCause() instanceof EsRejectedExecutionException);
           rejected++;
         }
       }
-      assertTrue(rejected > 0 && rejected < 50, "rejected " + rejected);
-      assertEquals((long) rejected, stats.toMap().get("rejections"));
+      assertEquals(40, rejected, "10 may wait while the pool is busy");
+      assertEquals(40L, stats.toMap().get("rejections"));
     } finally {
-      tiny.shutdown();
+      single.shutdown();
     }
   }
 
@@ -157,8 +195,8 @@ class EmbeddingGemmaProcessorTests {
   void aTextTheModelCannotTakeFailsAloneAndNotItsBatch() throws Exception {
     ExecutorService single = EsExecutors.newFixed("single", 1, 10, EsExecutors.daemonThreadFactory("test", "single"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
     try {
-      EmbeddingService batching = new EmbeddingService(registry, "mismatched", new EmbeddingStats(), source -> single, 8);
-      registry.get("mismatched");
+      EmbeddingService batching = new EmbeddingService(registry, "short-window", new EmbeddingStats(), source -> single, 8, LIMITS);
+      loaded("short-window");
       // Hold the only thread so that all three texts wait and are taken into one batch.
       java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
       single.execute(() -> {
@@ -169,9 +207,9 @@ class EmbeddingGemmaProcessorTests {
         }
       });
       List<CompletableFuture<Embedding>> results = new java.util.ArrayList<>();
-      for (String text : List.of("a", "hello", "a a")) {
+      for (String text : List.of("a", "a b c d e f g h i j k l m n", "a a")) {
         CompletableFuture<Embedding> result = new CompletableFuture<>();
-        batching.embed("mismatched", text, null, PromptSpec.parse("none", null, null), null, EmbeddingStats.Source.DOCUMENT,
+        batching.embed("short-window", text, null, PromptSpec.parse("none", null, null), null, EmbeddingStats.Source.DOCUMENT,
             org.elasticsearch.action.ActionListener.wrap(result::complete, result::completeExceptionally));
         results.add(result);
       }
@@ -180,7 +218,7 @@ class EmbeddingGemmaProcessorTests {
       assertEquals(8, results.get(2).get(30, TimeUnit.SECONDS).dims());
       java.util.concurrent.ExecutionException e =
           assertThrows(java.util.concurrent.ExecutionException.class, () -> results.get(1).get(30, TimeUnit.SECONDS));
-      assertTrue(e.getCause().getMessage().startsWith("ONNX Runtime failed on a batch of 1 texts of up to 3 tokens"), e.getCause().getMessage());
+      assertTrue(e.getCause().getMessage().startsWith("ONNX Runtime failed on a batch of 1 texts of up to 16 tokens"), e.getCause().getMessage());
     } finally {
       single.shutdown();
     }

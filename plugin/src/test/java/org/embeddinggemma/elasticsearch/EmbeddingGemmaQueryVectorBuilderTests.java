@@ -49,19 +49,19 @@ class EmbeddingGemmaQueryVectorBuilderTests {
   void invalidOptionsAreRejectedWithTheirNames() {
     assertEquals(
         "[embedding_gemma] [model_text] is empty: there is no text to embed",
-        assertThrows(IllegalArgumentException.class, () -> new EmbeddingGemmaQueryVectorBuilder(null, " ", null, null, null, null)).getMessage());
+        new EmbeddingGemmaQueryVectorBuilder(null, " ", null, null, null, null).validate().getMessage());
     assertEquals(
         "[embedding_gemma] [task] and [prompt] cannot both be set; use one",
-        assertThrows(IllegalArgumentException.class, () -> new EmbeddingGemmaQueryVectorBuilder(null, "t", "query", "q: ", null, null)).getMessage());
+        new EmbeddingGemmaQueryVectorBuilder(null, "t", "query", "q: ", null, null).validate().getMessage());
     assertEquals(
         "[embedding_gemma] unknown task [search]; expected one of [query, document, question_answering, fact_checking, classification, clustering, sentence_similarity, code_retrieval, none]",
-        assertThrows(IllegalArgumentException.class, () -> new EmbeddingGemmaQueryVectorBuilder(null, "t", "search", null, null, null)).getMessage());
+        new EmbeddingGemmaQueryVectorBuilder(null, "t", "search", null, null, null).validate().getMessage());
     assertEquals(
         "[embedding_gemma] unknown element_type [int4]; expected one of [byte, float]; [dims] must be at least 1, got 0",
-        assertThrows(IllegalArgumentException.class, () -> new EmbeddingGemmaQueryVectorBuilder(null, "t", null, null, 0, "int4")).getMessage());
+        new EmbeddingGemmaQueryVectorBuilder(null, "t", null, null, 0, "int4").validate().getMessage());
     assertEquals(
         "[embedding_gemma] model_id [a/b] is invalid: use only letters, digits, '-', '_' and '.', and not '.' or '..'",
-        assertThrows(IllegalArgumentException.class, () -> new EmbeddingGemmaQueryVectorBuilder("a/b", "t", null, null, null, null)).getMessage());
+        new EmbeddingGemmaQueryVectorBuilder("a/b", "t", null, null, null, null).validate().getMessage());
     IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> parse("{\"task\": \"query\"}"));
     assertEquals("Required [model_text]", missing.getMessage());
     XContentParseException unknown = assertThrows(XContentParseException.class, () -> parse("{\"model_text\": \"t\", \"text\": \"u\"}"));
