@@ -101,6 +101,8 @@ final class ElasticsearchCluster implements AutoCloseable {
         }
         // The node's temp dir (native libraries are extracted there) goes away with the node's folder.
         Files.createDirectories(home.resolve("tmp"));
+        // A home of its own, to see that nothing is written outside the node's folders.
+        Files.createDirectories(home.resolve("home"));
         if (ROOT) {
           run(List.of("chown", "-R", RUN_AS + ":", home.toString()));
         }
@@ -133,6 +135,7 @@ final class ElasticsearchCluster implements AutoCloseable {
         command.addAll(List.of(
             "ES_JAVA_OPTS=-Xms1g -Xmx1g",
             "ES_TMPDIR=" + node.home().resolve("tmp"),
+            "HOME=" + node.home().resolve("home"),
             node.home().resolve("bin/elasticsearch").toString(), "-d", "-p", node.home().resolve("pid").toString()));
         nodeSettings.forEach((key, value) -> command.add("-E" + key + "=" + value));
         try {

@@ -207,7 +207,7 @@ class SingleNodeIT {
   @Test
   void configurationErrorsNameTheOptionAtPipelineCreation() {
     Map<String, String[]> cases = new java.util.LinkedHashMap<>();
-    cases.put("\"model_id\": \"missing\"", new String[] {"model_id", "model [missing] is not installed: no directory ["});
+    cases.put("\"model_id\": \"missing\"", new String[] {"model_id", "model [missing] is not installed on this node: no folder [embedding-gemma/missing] in its config directory; installed models: [broken, gemma-shaped, minilm]"});
     cases.put("\"model_id\": \"../etc\"", new String[] {"model_id", "model_id [../etc] is invalid: use only letters, digits, '-', '_' and '.', and not '.' or '..'"});
     cases.put("\"dims\": 1000", new String[] {"dims", "model [minilm] has 384 dims, cannot produce 1000"});
     cases.put("\"dims\": 0", new String[] {"dims", "must be at least 1, got 0"});
@@ -215,7 +215,10 @@ class SingleNodeIT {
     cases.put("\"task\": \"query\", \"prompt\": \"q: \"", new String[] {"task", "[task] and [prompt] cannot both be set; use one"});
     cases.put("\"prompt\": \"\"", new String[] {"prompt", "[prompt] must not be empty; use \"task\": \"none\" for no prompt"});
     cases.put("\"element_type\": \"bit\"", new String[] {"element_type", "unknown element_type [bit]; expected one of [byte, float]"});
-    cases.put("\"model_id\": \"broken\"", new String[] {"model_id", "cannot load ONNX graph ["});
+    cases.put("\"model_id\": \"broken\"", new String[] {"model_id", "model [broken] cannot be loaded: cannot load ONNX graph ["});
+    // A pipeline is checked against what is known of its model without waiting for a load: load them first.
+    ok(cluster.request("POST", "/_embedding_gemma/_embed", "{\"texts\": [\"x\"]}"));
+    assertEquals(409, cluster.request("POST", "/_embedding_gemma/_embed", "{\"model_id\": \"broken\", \"texts\": [\"x\"]}").status());
     for (Map.Entry<String, String[]> entry : cases.entrySet()) {
       ElasticsearchCluster.Response response = cluster.request("PUT", "/_ingest/pipeline/bad", """
           {"processors": [{"embedding_gemma": {"field": "text", "target_field": "vector", %s}}]}""".formatted(entry.getKey()));
@@ -272,7 +275,7 @@ class SingleNodeIT {
     assertEquals(201, statuses.get("skipped"));
     assertEquals("field [text] not present as part of path [text]", reasons.get("missing"));
     assertEquals("field [text] is null: there is no text to embed", reasons.get("null"));
-    assertEquals("field [text] is of type [java.lang.Integer]: only a string can be embedded", reasons.get("number"));
+    assertEquals("field [text] is a number: only a string can be embedded", reasons.get("number"));
     assertEquals("field [text] is empty: there is no text to embed", reasons.get("empty"));
     for (String bad : List.of("missing", "null", "number", "empty")) {
       assertEquals(400, statuses.get(bad), bad);
@@ -343,10 +346,11 @@ class SingleNodeIT {
     JsonObject node = stats.getAsJsonObject("nodes").entrySet().iterator().next().getValue().getAsJsonObject();
     assertEquals("minilm", node.get("default_model").getAsString());
     assertEquals(List.of("broken", "gemma-shaped", "minilm"), node.getAsJsonArray("installed_models").asList().stream().map(JsonElement::getAsString).toList());
-    assertTrue(node.getAsJsonObject("loaded_models").has("minilm"));
+    assertEquals("loaded", node.getAsJsonObject("models").getAsJsonObject("minilm").get("state").getAsString());
+    assertEquals(384, node.getAsJsonObject("models").getAsJsonObject("minilm").get("dims").getAsInt());
     assertTrue(node.get("texts_embedded_by_rest").getAsLong() >= 2);
     assertTrue(node.getAsJsonObject("inference").get("count").getAsLong() >= 1);
-    assertTrue(node.getAsJsonObject("queue").has("pending_texts"));
+    assertTrue(node.getAsJsonObject("queue").has("pending_documents"));
     String log = cluster.fullLog(cluster.nodes().get(0));
     assertTrue(log.contains("loaded model [minilm]"), "the model load is logged");
     assertTrue(!log.contains("Not entitled"), "the plugin stayed within its entitlements:\n" + log);

@@ -29,7 +29,8 @@ import java.util.Set;
  *   <li>DJL tokenizers uses the CPU build bundled in its jar ({@code RUST_FLAVOR=cpu}, offline),
  *       even on hosts with a CUDA GPU, where it would otherwise try to download a CUDA build, and
  *       caches it in the same folder rather than in {@code ~/.djl.ai};
- *   <li>DJL's telemetry and EC2 metadata probe are off ({@code OPT_OUT_TRACKING}).
+ *   <li>DJL's telemetry and EC2 metadata probe are off ({@code OPT_OUT_TRACKING});
+ *   <li>JNA extracts its library into the same folder rather than {@code ~/.cache/JNA}.
  * </ul>
  *
  * A setting the user made (a system property or environment variable of the same name) is kept.
@@ -54,8 +55,11 @@ public final class NativeRuntime {
   /** Where ONNX Runtime loads its libraries from instead of extracting them. */
   static final String ORT_NATIVE_PATH = "onnxruntime.native.path";
 
+  /** Where JNA extracts its native library; by default under {@code ~/.cache/JNA}. */
+  static final String JNA_TEMP = "jna.tmpdir";
+
   /** Prefix of the folder in {@code java.io.tmpdir} that holds the extracted libraries. */
-  static final String NATIVE_FOLDER = "embedding-gemma-native";
+  public static final String NATIVE_FOLDER = "embedding-gemma-native";
 
   private static boolean prepared;
 
@@ -66,7 +70,7 @@ public final class NativeRuntime {
    * entitlements) must allow these.
    */
   public static Set<String> systemProperties() {
-    return Set.of(DJL_TELEMETRY_OPT_OUT, DJL_FLAVOR, DJL_OFFLINE, DJL_CACHE, ORT_NATIVE_PATH);
+    return Set.of(DJL_TELEMETRY_OPT_OUT, DJL_FLAVOR, DJL_OFFLINE, DJL_CACHE, ORT_NATIVE_PATH, JNA_TEMP);
   }
 
   /** The folder of the temp directory that holds the extracted native libraries. */
@@ -89,6 +93,7 @@ public final class NativeRuntime {
         && System.getProperty("DJL_CACHE_DIR") == null) {
       System.setProperty(DJL_CACHE, folder.resolve("djl").toString());
     }
+    setIfUnset(JNA_TEMP, folder.resolve("jna").toString());
     if (System.getenv(ORT_TELEMETRY_OPT_OUT) == null) {
       setEnvironment(ORT_TELEMETRY_OPT_OUT, "1");
     }

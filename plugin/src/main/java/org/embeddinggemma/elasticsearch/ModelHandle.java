@@ -111,6 +111,14 @@ public final class ModelHandle {
     return state;
   }
 
+  /**
+   * The state as last seen, without looking at the files or starting a load: for reporting. Null if
+   * nothing has asked for the model yet.
+   */
+  public synchronized State lastState() {
+    return state;
+  }
+
   /** Starts loading the model in the background if it is installed and not loaded, loading or known broken. */
   public synchronized void ensureLoading() {
     refresh();

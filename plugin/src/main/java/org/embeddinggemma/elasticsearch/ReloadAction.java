@@ -30,8 +30,8 @@ import org.elasticsearch.transport.TransportService;
 import org.embeddinggemma.engine.TextEmbedder;
 
 /**
- * {@code POST _embedding_gemma/_reload} and {@code POST _embedding_gemma/_reload/<model_id>}: loads
- * models from their files again on every node, without a restart. The new copy is swapped in when
+ * {@code POST _embedding_gemma/_reload} (every model a node has been asked for) and {@code POST
+ * _embedding_gemma/_reload/<model_id>}: loads models from their files again on every node, without a restart. The new copy is swapped in when
  * it is ready; work in flight finishes on the old one. A model whose new files do not load keeps
  * its loaded copy, and the node's answer says why.
  */
@@ -103,8 +103,17 @@ public final class ReloadAction {
 
     @Override
     protected StatsAction.NodeResponse nodeOperation(NodeRequest request, Task task) {
-      Map<String, ModelHandle> targets =
-          request.modelId == null ? service.registry().models() : Map.of(request.modelId, service.registry().model(request.modelId));
+      Map<String, ModelHandle> targets = new LinkedHashMap<>();
+      if (request.modelId == null) {
+        // Every model this node has been asked for; installed ones nobody uses stay unloaded.
+        service.registry().models().forEach((id, handle) -> {
+          if (handle.lastState() != null) {
+            targets.put(id, handle);
+          }
+        });
+      } else {
+        targets.put(request.modelId, service.registry().model(request.modelId));
+      }
       Map<String, CompletableFuture<String>> results = new LinkedHashMap<>();
       targets.forEach((id, handle) -> {
         CompletableFuture<String> result = new CompletableFuture<>();

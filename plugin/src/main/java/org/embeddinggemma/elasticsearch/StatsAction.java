@@ -169,8 +169,9 @@ public final class StatsAction {
   /** A model's state, and what it is when loaded or why it is not. */
   static Map<String, Object> modelStats(ModelHandle handle) {
     Map<String, Object> info = new LinkedHashMap<>();
-    ModelHandle.State state = handle.state();
-    info.put("state", state == null ? "closed" : state.externalName());
+    // Reporting never starts a load: a model nothing has asked for is "not_loaded".
+    ModelHandle.State state = handle.lastState();
+    info.put("state", state == null ? "not_loaded" : state.externalName());
     TextEmbedder model = handle.loadedEmbedder();
     if (model != null) {
       info.put("graph", model.directory().graph().getFileName().toString());

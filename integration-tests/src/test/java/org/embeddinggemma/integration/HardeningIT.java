@@ -1,0 +1,265 @@
+package org.embeddinggemma.integration;
+
+import static org.embeddinggemma.integration.SingleNodeIT.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.embeddinggemma.testing.Corpus;
+import org.embeddinggemma.testing.TestModels;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What an operator meets on a production node: big bulks, broken and replaced models, bad text, limits, leftovers. */
+class HardeningIT {
+
+  static ElasticsearchCluster cluster;
+  static ElasticsearchCluster.Node node;
+
+  @BeforeAll
+  static void start(@TempDir Path models) throws Exception {
+    Path broken = Files.createDirectories(models.resolve("broken"));
+    Files.copy(TestModels.miniLmTokenizer(), broken.resolve("tokenizer.json"));
+    Files.writeString(broken.resolve("model.onnx"), "not an onnx graph");
+    // Gemma's tokenizer beside MiniLM's graph: ids up to 262143 against a table of 30522 rows.
+    Path mismatched = Files.createDirectories(models.resolve("mismatched"));
+    Files.copy(TestModels.miniLm().resolve("model.onnx"), mismatched.resolve("model.onnx"));
+    Files.copy(TestModels.gemmaTokenizer(), mismatched.resolve("tokenizer.json"));
+    Files.writeString(mismatched.resolve("embedding-gemma.json"), "{\"prompts\": false}");
+    cluster =
+        ElasticsearchCluster.start(
+            "hardening",
+            1,
+            Map.of(
+                "minilm", TestModels.miniLm(),
+                "swap", TestModels.miniLm(),
+                "gemma-shaped", TestModels.gemmaShaped(TestModels.Layout.EXPORT),
+                "broken", broken,
+                "mismatched", mismatched),
+            Map.of("embedding_gemma.default_model", "minilm"));
+    node = cluster.nodes().get(0);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  static JsonObject ok(ElasticsearchCluster.Response response) {
+    return SingleNodeIT.ok(response);
+  }
+
+  static JsonObject nodeStats() {
+    return ok(cluster.request("GET", "/_embedding_gemma/_stats", null)).getAsJsonObject("nodes").entrySet().iterator().next().getValue().getAsJsonObject();
+  }
+
+  static String bulkOf(String index, String prefix, int count) {
+    List<Corpus.Sentence> sentences = Corpus.sentences();
+    StringBuilder body = new StringBuilder();
+    for (int i = 0; i < count; i++) {
+      body.append("{\"index\":{\"_index\":\"").append(index).append("\",\"_id\":\"").append(prefix).append(i).append("\"}}\n");
+      body.append("{\"text\":").append(json(sentences.get(i % sentences.size()).text() + " #" + i)).append("}\n");
+    }
+    return body.toString();
+  }
+
+  @Test
+  void bulksOfThousandsOfDocumentsAreAllIndexedAtDefaultSettings() throws Exception {
+    cluster.createByteVectorIndex("big", 384, "{\"number_of_shards\": 1, \"number_of_replicas\": 0}");
+    cluster.createEmbeddingPipeline("big");
+    long rejectionsBefore = nodeStats().get("rejections").getAsLong();
+    JsonObject one = ok(cluster.request("POST", "/_bulk?pipeline=big", bulkOf("big", "one-", 5000)));
+    assertFalse(one.get("errors").getAsBoolean(), () -> firstError(one));
+
+    ExecutorService clients = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<JsonObject>> responses = new ArrayList<>();
+      for (int client = 0; client < 8; client++) {
+        String body = bulkOf("big", "client-" + client + "-", 2000);
+        responses.add(clients.submit(() -> ok(cluster.request("POST", "/_bulk?pipeline=big", body))));
+      }
+      for (Future<JsonObject> response : responses) {
+        JsonObject bulk = response.get();
+        assertFalse(bulk.get("errors").getAsBoolean(), () -> firstError(bulk));
+      }
+    } finally {
+      clients.shutdown();
+    }
+    ok(cluster.request("POST", "/big/_refresh", null));
+    assertEquals(5000 + 8 * 2000, ok(cluster.request("GET", "/big/_count", null)).get("count").getAsInt());
+    assertEquals(rejectionsBefore, nodeStats().get("rejections").getAsLong());
+  }
+
+  private static String firstError(JsonObject bulk) {
+    for (JsonElement item : bulk.getAsJsonArray("items")) {
+      JsonObject index = item.getAsJsonObject().getAsJsonObject("index");
+      if (index.has("error")) {
+        return index.toString();
+      }
+    }
+    return "no error";
+  }
+
+  @Test
+  void nodeWritesNothingOutsideItsFoldersAndLeavesNoExtractedLibraries() throws Exception {
+    ok(cluster.request("POST", "/_embedding_gemma/_embed", "{\"texts\": [\"a text to embed\"]}"));
+    try (Stream<Path> home = Files.walk(node.home().resolve("home"))) {
+      assertEquals(List.of(node.home().resolve("home")), home.toList(), "ONNX Runtime's telemetry wrote into the home directory");
+    }
+    try (Stream<Path> temp = Files.list(node.home().resolve("tmp"))) {
+      List<String> names = temp.map(path -> path.getFileName().toString()).toList();
+      assertTrue(names.stream().noneMatch(name -> name.startsWith("onnxruntime-java")), names.toString());
+      assertTrue(names.contains("embedding-gemma-native-" + (ElasticsearchCluster.ROOT ? ElasticsearchCluster.RUN_AS : System.getProperty("user.name"))), names.toString());
+    }
+    assertFalse(cluster.fullLog(node).contains("Not entitled"), "the plugin stayed within its entitlements");
+  }
+
+  @Test
+  void putPipelineReturnsAtOnceAndDocumentsWaitForTheModel() {
+    long start = System.nanoTime();
+    ok(cluster.request("PUT", "/_ingest/pipeline/gemma", """
+        {"processors": [{"embedding_gemma": {"model_id": "gemma-shaped", "field": "text", "target_field": "vector", "dims": 128}}]}"""));
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(millis < 1000, "PUT took " + millis + " ms");
+    JsonObject simulated = ok(cluster.request("POST", "/_ingest/pipeline/gemma/_simulate", """
+        {"docs": [{"_source": {"text": "Documents wait for a model that is loading."}}]}"""));
+    assertEquals(128, simulated.getAsJsonArray("docs").get(0).getAsJsonObject().getAsJsonObject("doc").getAsJsonObject("_source").getAsJsonArray("vector").size());
+    assertEquals("loaded", nodeStats().getAsJsonObject("models").getAsJsonObject("gemma-shaped").get("state").getAsString());
+  }
+
+  @Test
+  void brokenModelIsRememberedLoggedOnceAndAnswered409() {
+    for (int i = 0; i < 17; i++) {
+      ElasticsearchCluster.Response response = cluster.request("POST", "/_embedding_gemma/_embed", "{\"model_id\": \"broken\", \"texts\": [\"x\", \"y\"]}");
+      assertEquals(409, response.status(), response.body().toString());
+      String reason = response.json().getAsJsonObject("error").get("reason").getAsString();
+      assertTrue(reason.startsWith("model [broken] cannot be loaded: cannot load ONNX graph ["), reason);
+      assertTrue(reason.endsWith("; fix its files (the node tries again when they change) or call POST _embedding_gemma/_reload"), reason);
+    }
+    String log = cluster.fullLog(node);
+    assertEquals(1, log.split("cannot load model \\[broken\\]", -1).length - 1, "logged once");
+    assertTrue(nodeStats().getAsJsonObject("models").getAsJsonObject("broken").get("error").getAsString().startsWith("model [broken] cannot be loaded"));
+  }
+
+  @Test
+  void tokenizerOfAnotherModelIsRefusedAtLoad() {
+    ElasticsearchCluster.Response response = cluster.request("POST", "/_embedding_gemma/_embed", "{\"model_id\": \"mismatched\", \"texts\": [\"a\"]}");
+    assertEquals(409, response.status(), response.body().toString());
+    String reason = response.json().getAsJsonObject("error").get("reason").getAsString();
+    assertTrue(reason.contains("has token ids up to 262143 but ONNX graph ["), reason);
+    assertTrue(reason.contains("cannot embed token id 262143; the tokenizer and the graph must come from the same model"), reason);
+  }
+
+  @Test
+  void replacedModelFilesTakeEffectOnReload() throws Exception {
+    String request = "{\"model_id\": \"swap\", \"texts\": [\"replace me\"], \"element_type\": \"float\"}";
+    assertEquals(384, ok(cluster.request("POST", "/_embedding_gemma/_embed", request)).get("dims").getAsInt());
+    Path files = node.home().resolve("config/embedding-gemma/swap");
+    ElasticsearchCluster.run(List.of("rm", "-rf", files.toString()));
+    ElasticsearchCluster.run(List.of("cp", "-rL", TestModels.gemmaShaped(TestModels.Layout.EXPORT).toString(), files.toString()));
+    if (ElasticsearchCluster.ROOT) {
+      ElasticsearchCluster.run(List.of("chown", "-R", ElasticsearchCluster.RUN_AS + ":", files.toString()));
+    }
+    assertEquals(384, ok(cluster.request("POST", "/_embedding_gemma/_embed", request)).get("dims").getAsInt(), "the loaded copy stays until a reload");
+    JsonObject reload = ok(cluster.request("POST", "/_embedding_gemma/_reload/swap", null));
+    JsonObject reloaded = reload.getAsJsonObject("nodes").entrySet().iterator().next().getValue().getAsJsonObject().getAsJsonObject("models").getAsJsonObject("swap");
+    assertEquals("reloaded", reloaded.get("reload").getAsString(), reload.toString());
+    assertEquals(768, ok(cluster.request("POST", "/_embedding_gemma/_embed", request)).get("dims").getAsInt());
+  }
+
+  @Test
+  void textsWithNothingToEmbedFailAloneAndTruncationIsCountedRecordedOrRefused() {
+    SingleNodeIT.putPipeline("truncation-recorded", "{\"embedding_gemma\": {\"field\": \"text\", \"target_field\": \"vector\", \"dims\": 16, \"truncated_field\": \"cut\"}}");
+    SingleNodeIT.putPipeline("truncation-refused", "{\"embedding_gemma\": {\"field\": \"text\", \"target_field\": \"vector\", \"dims\": 16, \"truncate\": false}}");
+    long truncationsBefore = nodeStats().get("truncations").getAsLong();
+    String longText = json("word ".repeat(400));
+    JsonObject bulk = ok(cluster.request("POST", "/_bulk?refresh=true", """
+        {"index": {"_index": "texts", "_id": "zero-width", "pipeline": "truncation-recorded"}}
+        {"text": "\\u200b\\u200b"}
+        {"index": {"_index": "texts", "_id": "nul", "pipeline": "truncation-recorded"}}
+        {"text": "\\u0000"}
+        {"index": {"_index": "texts", "_id": "surrogate", "pipeline": "truncation-recorded"}}
+        {"text": "\\ud800"}
+        {"index": {"_index": "texts", "_id": "short", "pipeline": "truncation-recorded"}}
+        {"text": "A short text."}
+        {"index": {"_index": "texts", "_id": "long-recorded", "pipeline": "truncation-recorded"}}
+        {"text": %s}
+        {"index": {"_index": "texts", "_id": "long-refused", "pipeline": "truncation-refused"}}
+        {"text": %s}
+        """.formatted(longText, longText)));
+    Map<String, JsonObject> items = new java.util.HashMap<>();
+    for (JsonElement item : bulk.getAsJsonArray("items")) {
+      JsonObject index = item.getAsJsonObject().getAsJsonObject("index");
+      items.put(index.get("_id").getAsString(), index);
+    }
+    for (String id : List.of("zero-width", "nul", "surrogate")) {
+      assertEquals(400, items.get(id).get("status").getAsInt(), id);
+      assertEquals(
+          "field [text] has nothing to embed: it holds only whitespace, control, format or unpaired surrogate characters",
+          items.get(id).getAsJsonObject("error").get("reason").getAsString());
+    }
+    assertEquals(
+        "field [text] is longer than the 256 tokens model [minilm] takes (prompt and special tokens included); shorten it, or set [truncate] to true to embed its start",
+        items.get("long-refused").getAsJsonObject("error").get("reason").getAsString());
+    assertEquals(false, ok(cluster.request("GET", "/texts/_doc/short", null)).getAsJsonObject("_source").get("cut").getAsBoolean());
+    assertEquals(true, ok(cluster.request("GET", "/texts/_doc/long-recorded", null)).getAsJsonObject("_source").get("cut").getAsBoolean());
+    assertEquals(truncationsBefore + 2, nodeStats().get("truncations").getAsLong(), "the recorded and the refused long text");
+  }
+
+  @Test
+  void embedRequestsAreLimitedAndMessagesUseOneWording() {
+    StringBuilder texts = new StringBuilder();
+    for (int i = 0; i < 257; i++) {
+      texts.append(i == 0 ? "" : ",").append("\"text ").append(i).append('"');
+    }
+    ElasticsearchCluster.Response tooMany = cluster.request("POST", "/_embedding_gemma/_embed", "{\"texts\": [" + texts + "]}");
+    assertEquals(400, tooMany.status());
+    assertEquals(
+        "[texts] holds 257 texts, more than the 256 that [embedding_gemma.embed.max_texts] allows; send fewer texts per request",
+        tooMany.json().getAsJsonObject("error").get("reason").getAsString());
+    String huge = json("x".repeat(600_000));
+    ElasticsearchCluster.Response tooLong = cluster.request("POST", "/_embedding_gemma/_embed", "{\"texts\": [" + huge + ", " + huge + "]}");
+    assertEquals(400, tooLong.status());
+    assertEquals(
+        "[texts] hold 1200000 characters, more than the 1000000 that [embedding_gemma.embed.max_characters] allows; send fewer or shorter texts per request",
+        tooLong.json().getAsJsonObject("error").get("reason").getAsString());
+
+    ElasticsearchCluster.Response dims = cluster.request("POST", "/_embedding_gemma/_embed", "{\"texts\": [\"a\"], \"dims\": 1000}");
+    assertEquals(400, dims.status());
+    assertEquals("[dims] model [minilm] has 384 dims, cannot produce 1000", dims.json().getAsJsonObject("error").get("reason").getAsString());
+    assertEquals(256, ok(cluster.request("POST", "/_embedding_gemma/_embed", "{\"texts\": [\"a\"], \"dims\": \"256\"}")).get("dims").getAsInt());
+
+    ElasticsearchCluster.Response missing = cluster.request("POST", "/_embedding_gemma/_embed", "{\"model_id\": \"absent\", \"texts\": [\"a\"]}");
+    assertEquals(404, missing.status());
+    String reason = missing.json().getAsJsonObject("error").get("reason").getAsString();
+    assertEquals("model [absent] is not installed on this node: no folder [embedding-gemma/absent] in its config directory", reason);
+  }
+
+  @Test
+  void queryBuilderErrorsAreTheRootCause() {
+    cluster.createByteVectorIndex("roots", 384, "{}");
+    ElasticsearchCluster.Response response = cluster.request("POST", "/roots/_search", """
+        {"knn": {"field": "vector", "k": 1, "num_candidates": 10,
+                 "query_vector_builder": {"embedding_gemma": {"model_text": "\\u200b"}}}}""");
+    assertEquals(400, response.status(), response.body().toString());
+    JsonObject rootCause = response.json().getAsJsonObject("error").getAsJsonArray("root_cause").get(0).getAsJsonObject();
+    assertEquals(
+        "[embedding_gemma] [model_text] has nothing to embed: it holds only whitespace, control, format or unpaired surrogate characters",
+        rootCause.get("reason").getAsString(), response.body().toString());
+  }
+}
