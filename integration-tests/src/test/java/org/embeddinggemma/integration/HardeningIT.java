@@ -64,6 +64,10 @@ class HardeningIT {
     return SingleNodeIT.ok(response);
   }
 
+  static void putPipeline(String id, String processor) {
+    ok(cluster.request("PUT", "/_ingest/pipeline/" + id, "{\"processors\": [" + processor + "]}"));
+  }
+
   static JsonObject nodeStats() {
     return ok(cluster.request("GET", "/_embedding_gemma/_stats", null)).getAsJsonObject("nodes").entrySet().iterator().next().getValue().getAsJsonObject();
   }
@@ -184,8 +188,8 @@ class HardeningIT {
 
   @Test
   void textsWithNothingToEmbedFailAloneAndTruncationIsCountedRecordedOrRefused() {
-    SingleNodeIT.putPipeline("truncation-recorded", "{\"embedding_gemma\": {\"field\": \"text\", \"target_field\": \"vector\", \"dims\": 16, \"truncated_field\": \"cut\"}}");
-    SingleNodeIT.putPipeline("truncation-refused", "{\"embedding_gemma\": {\"field\": \"text\", \"target_field\": \"vector\", \"dims\": 16, \"truncate\": false}}");
+    putPipeline("truncation-recorded", "{\"embedding_gemma\": {\"field\": \"text\", \"target_field\": \"vector\", \"dims\": 16, \"truncated_field\": \"cut\"}}");
+    putPipeline("truncation-refused", "{\"embedding_gemma\": {\"field\": \"text\", \"target_field\": \"vector\", \"dims\": 16, \"truncate\": false}}");
     long truncationsBefore = nodeStats().get("truncations").getAsLong();
     String longText = json("word ".repeat(400));
     JsonObject bulk = ok(cluster.request("POST", "/_bulk?refresh=true", """

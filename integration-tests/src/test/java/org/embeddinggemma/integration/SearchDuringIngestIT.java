@@ -42,11 +42,11 @@ class SearchDuringIngestIT {
       CompletableFuture<JsonObject> bulk =
           CompletableFuture.supplyAsync(() -> cluster.request("POST", "/_bulk?pipeline=corpus", SingleNodeIT.bulk("backlog", sentences)).json());
       JsonObject before = nodeStats(cluster);
-      for (int i = 0; i < 200 && queuedIngestTasks(before) < 1000; i++) {
+      for (int i = 0; i < 200 && pendingDocuments(before) < 1000; i++) {
         Thread.sleep(20);
         before = nodeStats(cluster);
       }
-      long backlog = queuedIngestTasks(before);
+      long backlog = pendingDocuments(before);
       assertTrue(backlog >= 1000, "the bulk built a backlog: " + backlog);
 
       ElasticsearchCluster.Response search = cluster.request("POST", "/backlog/_search", """
@@ -68,7 +68,7 @@ class SearchDuringIngestIT {
     return stats.getAsJsonObject("nodes").entrySet().iterator().next().getValue().getAsJsonObject();
   }
 
-  private static long queuedIngestTasks(JsonObject nodeStats) {
-    return nodeStats.getAsJsonObject("queue").get("queued_tasks").getAsLong();
+  private static long pendingDocuments(JsonObject nodeStats) {
+    return nodeStats.getAsJsonObject("queue").get("pending_documents").getAsLong();
   }
 }
