@@ -42,6 +42,7 @@ final class ElasticsearchCluster implements AutoCloseable {
   private final Path root;
   private final String adminCredentials;
   private final List<Node> nodes = new ArrayList<>();
+  private final Map<Node, List<String>> startCommands = new LinkedHashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   /** One node: its home and ports. */
@@ -138,20 +139,58 @@ final class ElasticsearchCluster implements AutoCloseable {
             "HOME=" + node.home().resolve("home"),
             node.home().resolve("bin/elasticsearch").toString(), "-d", "-p", node.home().resolve("pid").toString()));
         nodeSettings.forEach((key, value) -> command.add("-E" + key + "=" + value));
-        try {
-          run(command);
-        } catch (IllegalStateException e) {
-          throw new IllegalStateException(e.getMessage() + "\n" + cluster.log(node), e);
-        }
+        cluster.startCommands.put(node, List.copyOf(command));
+        cluster.startProcess(node);
       }
-      Response health = cluster.request("GET", "/_cluster/health?wait_for_nodes=" + size + "&wait_for_status=green&timeout=90s", null);
-      if (health.status() != 200) {
-        throw new IllegalStateException("cluster did not form: " + health.body());
-      }
+      cluster.waitForGreen();
       return cluster;
     } catch (Exception | AssertionError e) {
       cluster.close();
       throw e;
+    }
+  }
+
+  private void startProcess(Node node) throws IOException, InterruptedException {
+    try {
+      run(startCommands.get(node));
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(e.getMessage() + "\n" + log(node), e);
+    }
+  }
+
+  private void waitForGreen() {
+    Response health = request("GET", "/_cluster/health?wait_for_nodes=" + nodes.size() + "&wait_for_status=green&timeout=90s", null);
+    if (health.status() != 200) {
+      throw new IllegalStateException("cluster did not form: " + health.body());
+    }
+  }
+
+  /**
+   * Stops a node gracefully and starts it again with the same settings.
+   *
+   * @return the time from the start command to a green cluster
+   */
+  Duration restart(Node node) throws IOException, InterruptedException {
+    stopProcess(node);
+    long start = System.nanoTime();
+    startProcess(node);
+    waitForGreen();
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  private static void stopProcess(Node node) throws IOException, InterruptedException {
+    Path pidFile = node.home().resolve("pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    String pid = Files.readString(pidFile).trim();
+    new ProcessBuilder("kill", pid).start().waitFor();
+    for (int i = 0; i < 60 && Files.exists(Path.of("/proc", pid)); i++) {
+      Thread.sleep(500);
+    }
+    new ProcessBuilder("kill", "-9", pid).start().waitFor();
+    for (int i = 0; i < 20 && Files.exists(Path.of("/proc", pid)); i++) {
+      Thread.sleep(100);
     }
   }
 
@@ -309,16 +348,7 @@ final class ElasticsearchCluster implements AutoCloseable {
   public void close() throws IOException {
     try {
       for (Node node : nodes) {
-        Path pidFile = node.home().resolve("pid");
-        if (!Files.exists(pidFile)) {
-          continue;
-        }
-        String pid = Files.readString(pidFile).trim();
-        new ProcessBuilder("kill", pid).start().waitFor();
-        for (int i = 0; i < 60 && Files.exists(Path.of("/proc", pid)); i++) {
-          Thread.sleep(500);
-        }
-        new ProcessBuilder("kill", "-9", pid).start().waitFor();
+        stopProcess(node);
       }
       if (!Boolean.getBoolean("keep.nodes")) {
         run(List.of("rm", "-rf", root.toString()));

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -252,6 +255,56 @@ class HardeningIT {
     assertEquals(404, missing.status());
     String reason = missing.json().getAsJsonObject("error").get("reason").getAsString();
     assertEquals("model [absent] is not installed on this node: no folder [embedding-gemma/absent] in its config directory", reason);
+  }
+
+  @Test
+  void embedStopsBetweenBatchesWhenTheClientGoesAway() throws Exception {
+    StringBuilder texts = new StringBuilder();
+    List<Corpus.Sentence> sentences = Corpus.sentences();
+    for (int i = 0; i < 256; i++) {
+      StringBuilder text = new StringBuilder();
+      for (int k = i; text.length() < 2000; k++) {
+        text.append(sentences.get(k % sentences.size()).text()).append(' ');
+      }
+      texts.append(i == 0 ? "" : ",").append(json(text.toString()));
+    }
+    byte[] body = ("{\"texts\": [" + texts + "]}").getBytes(StandardCharsets.UTF_8);
+    long runsBefore = inferenceCount();
+    long rssBefore = residentBytes();
+    try (Socket client = new Socket("127.0.0.1", node.httpPort())) {
+      OutputStream out = client.getOutputStream();
+      out.write(("POST /_embedding_gemma/_embed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
+      for (int attempt = 0; attempt < 600 && inferenceCount() == runsBefore; attempt++) {
+        Thread.sleep(20);
+      }
+    }
+    long closed = System.nanoTime();
+    // 256 texts in batches of 16: the whole request is 16 model runs.
+    while (!ok(cluster.request("GET", "/_tasks?actions=cluster:monitor/embedding_gemma/embed*", null)).getAsJsonObject("nodes").isEmpty()) {
+      assertTrue(System.nanoTime() - closed < 30_000_000_000L, "the embed task outlived its client by 30 s");
+      Thread.sleep(20);
+    }
+    long runs = inferenceCount() - runsBefore;
+    assertTrue(runs >= 1 && runs < 16, runs + " of 16 batches ran after the client left");
+    System.out.printf("_embed cancelled after %d of 16 batches, %d ms after the client left; node RSS %d MB -> %d MB%n",
+        runs, (System.nanoTime() - closed) / 1_000_000, rssBefore >> 20, residentBytes() >> 20);
+  }
+
+  private static long inferenceCount() {
+    return nodeStats().getAsJsonObject("inference").get("count").getAsLong();
+  }
+
+  private static long residentBytes() throws Exception {
+    String pid = Files.readString(node.home().resolve("pid")).trim();
+    for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    throw new IllegalStateException("no VmRSS for process " + pid);
   }
 
   @Test

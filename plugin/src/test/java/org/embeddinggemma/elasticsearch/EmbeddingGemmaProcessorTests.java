@@ -8,13 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.elasticsearch.ElasticsearchParseException;
+import org.elasticsearch.action.ActionListener;
 import org.elasticsearch.common.logging.LogConfigurator;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.common.util.concurrent.EsExecutors;
@@ -135,7 +140,7 @@ class EmbeddingGemmaProcessorTests {
   void documentErrorsNameTheField() throws Exception {
     EmbeddingGemmaProcessor processor = factory.create(Map.of(), "tag", null, config("title_field", "title"), null);
     assertEquals("field [text] is empty: there is no text to embed", failure(processor, Map.of("text", "")));
-    assertEquals("field [text] is an array: only a string can be embedded", failure(processor, Map.of("text", new java.util.ArrayList<>(List.of("a")))));
+    assertEquals("field [text] is an array: only a string can be embedded", failure(processor, Map.of("text", new ArrayList<>(List.of("a")))));
     assertEquals("field [text] is an object: only a string can be embedded", failure(processor, Map.of("text", new HashMap<>(Map.of("a", 1)))));
     assertEquals("field [text] is a number: only a string can be embedded", failure(processor, Map.of("text", 42)));
     assertEquals("field [text] not present as part of path [text]", failure(processor, Map.of("other", "x")));
@@ -154,28 +159,18 @@ class EmbeddingGemmaProcessorTests {
       loaded("minilm");
       EmbeddingStats stats = new EmbeddingStats();
       EmbeddingService bounded = new EmbeddingService(registry, "minilm", stats, source -> single, 4, new EmbeddingService.Limits(10, 10, 256, 1_000_000));
-      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-      single.execute(() -> {
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
-      List<CompletableFuture<Embedding>> results = new java.util.ArrayList<>();
+      CountDownLatch release = holdOnlyThread(single);
+      List<CompletableFuture<Embedding>> results = new ArrayList<>();
       for (int i = 0; i < 50; i++) {
-        CompletableFuture<Embedding> result = new CompletableFuture<>();
-        bounded.embed("minilm", "text number " + i, null, PromptSpec.parse("none", null, null), null, EmbeddingStats.Source.DOCUMENT,
-            org.elasticsearch.action.ActionListener.wrap(result::complete, result::completeExceptionally));
-        results.add(result);
+        results.add(embedDocument(bounded, "minilm", "text number " + i));
       }
-      assertEquals(1, ((java.util.concurrent.ThreadPoolExecutor) single).getQueue().size(), "one pool task for the model's queue, not one per text");
+      assertEquals(1, ((ThreadPoolExecutor) single).getQueue().size(), "one pool task for the model's queue, not one per text");
       release.countDown();
       int rejected = 0;
       for (CompletableFuture<Embedding> result : results) {
         try {
           assertEquals(384, result.get(30, TimeUnit.SECONDS).dims());
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           assertEquals(
               "rejected: 10 documents are already waiting to be embedded by model [minilm] on this node, the most that"
                   + " [embedding_gemma.max_pending_documents] allows",
@@ -197,31 +192,41 @@ class EmbeddingGemmaProcessorTests {
     try {
       EmbeddingService batching = new EmbeddingService(registry, "short-window", new EmbeddingStats(), source -> single, 8, LIMITS);
       loaded("short-window");
-      // Hold the only thread so that all three texts wait and are taken into one batch.
-      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-      single.execute(() -> {
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
-      List<CompletableFuture<Embedding>> results = new java.util.ArrayList<>();
+      // All three texts wait while the only thread is held, and are taken into one batch.
+      CountDownLatch release = holdOnlyThread(single);
+      List<CompletableFuture<Embedding>> results = new ArrayList<>();
       for (String text : List.of("a", "a b c d e f g h i j k l m n", "a a")) {
-        CompletableFuture<Embedding> result = new CompletableFuture<>();
-        batching.embed("short-window", text, null, PromptSpec.parse("none", null, null), null, EmbeddingStats.Source.DOCUMENT,
-            org.elasticsearch.action.ActionListener.wrap(result::complete, result::completeExceptionally));
-        results.add(result);
+        results.add(embedDocument(batching, "short-window", text));
       }
       release.countDown();
       assertEquals(8, results.get(0).get(30, TimeUnit.SECONDS).dims());
       assertEquals(8, results.get(2).get(30, TimeUnit.SECONDS).dims());
-      java.util.concurrent.ExecutionException e =
-          assertThrows(java.util.concurrent.ExecutionException.class, () -> results.get(1).get(30, TimeUnit.SECONDS));
+      ExecutionException e =
+          assertThrows(ExecutionException.class, () -> results.get(1).get(30, TimeUnit.SECONDS));
       assertTrue(e.getCause().getMessage().startsWith("ONNX Runtime failed on a batch of 1 texts of up to 16 tokens"), e.getCause().getMessage());
     } finally {
       single.shutdown();
     }
+  }
+
+  /** Occupies the executor's only thread until the returned latch is released. */
+  private static CountDownLatch holdOnlyThread(ExecutorService single) {
+    CountDownLatch release = new CountDownLatch(1);
+    single.execute(() -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    return release;
+  }
+
+  private static CompletableFuture<Embedding> embedDocument(EmbeddingService service, String modelId, String text) {
+    CompletableFuture<Embedding> result = new CompletableFuture<>();
+    service.embed(modelId, text, null, PromptSpec.parse("none", null, null), null, EmbeddingStats.Source.DOCUMENT,
+        ActionListener.wrap(result::complete, result::completeExceptionally));
+    return result;
   }
 
   private static String failure(EmbeddingGemmaProcessor processor, Map<String, Object> source) throws Exception {
