@@ -49,7 +49,7 @@ class HardeningIT {
             Map.of(
                 "minilm", TestModels.miniLm(),
                 "swap", TestModels.miniLm(),
-                "gemma-shaped", TestModels.gemmaShaped(TestModels.Layout.EXPORT),
+                "full-scale", TestModels.gemmaFullScale(),
                 "broken", broken,
                 "mismatched", mismatched),
             Map.of("embedding_gemma.default_model", "minilm"));
@@ -136,17 +136,18 @@ class HardeningIT {
     assertFalse(cluster.fullLog(node).contains("Not entitled"), "the plugin stayed within its entitlements");
   }
 
+  /** With the largest model the project has: EmbeddingGemma's size, 1.23 GB of external weights. */
   @Test
   void putPipelineReturnsAtOnceAndDocumentsWaitForTheModel() {
     long start = System.nanoTime();
     ok(cluster.request("PUT", "/_ingest/pipeline/gemma", """
-        {"processors": [{"embedding_gemma": {"model_id": "gemma-shaped", "field": "text", "target_field": "vector", "dims": 128}}]}"""));
+        {"processors": [{"embedding_gemma": {"model_id": "full-scale", "field": "text", "target_field": "vector", "dims": 128}}]}"""));
     long millis = (System.nanoTime() - start) / 1_000_000;
     assertTrue(millis < 1000, "PUT took " + millis + " ms");
     JsonObject simulated = ok(cluster.request("POST", "/_ingest/pipeline/gemma/_simulate", """
         {"docs": [{"_source": {"text": "Documents wait for a model that is loading."}}]}"""));
     assertEquals(128, simulated.getAsJsonArray("docs").get(0).getAsJsonObject().getAsJsonObject("doc").getAsJsonObject("_source").getAsJsonArray("vector").size());
-    assertEquals("loaded", nodeStats().getAsJsonObject("models").getAsJsonObject("gemma-shaped").get("state").getAsString());
+    assertEquals("loaded", nodeStats().getAsJsonObject("models").getAsJsonObject("full-scale").get("state").getAsString());
   }
 
   @Test

@@ -1,6 +1,7 @@
 package org.embeddinggemma.testing;
 
 import com.google.protobuf.CodedOutputStream;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -30,7 +31,18 @@ public final class OnnxGraphWriter {
   private final List<byte[]> inputs = new ArrayList<>();
   private final List<byte[]> outputs = new ArrayList<>();
 
-  private record Initializer(String name, int dataType, long[] dims, byte[] raw) {}
+  /** Values of a weight too large to hold in memory, produced while the graph is written. */
+  @FunctionalInterface
+  public interface FloatSource {
+    /** Fills {@code chunk} with the values from index {@code offset} on. */
+    void fill(long offset, float[] chunk);
+  }
+
+  private record Initializer(String name, int dataType, long[] dims, byte[] raw, FloatSource source, long count) {
+    long byteLength() {
+      return raw != null ? raw.length : count * 4;
+    }
+  }
 
   /** A graph input; each dim is a Long (fixed) or a String (symbolic). */
   public OnnxGraphWriter input(String name, int elementType, Object... dims) {
@@ -48,7 +60,25 @@ public final class OnnxGraphWriter {
   public OnnxGraphWriter floats(String name, float[] values, long... dims) {
     ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     buffer.asFloatBuffer().put(values);
-    initializers.add(new Initializer(name, FLOAT, dims, buffer.array()));
+    initializers.add(new Initializer(name, FLOAT, dims, buffer.array(), null, values.length));
+    return this;
+  }
+
+  /** A float scalar constant. */
+  public OnnxGraphWriter scalar(String name, float value) {
+    return floats(name, new float[] {value});
+  }
+
+  /**
+   * A float weight whose values {@code source} produces at {@link #write}, streamed to the external
+   * data file (so {@code write} must be given a threshold below its size).
+   */
+  public OnnxGraphWriter generated(String name, FloatSource source, long... dims) {
+    long count = 1;
+    for (long dim : dims) {
+      count *= dim;
+    }
+    initializers.add(new Initializer(name, FLOAT, dims, null, source, count));
     return this;
   }
 
@@ -56,19 +86,35 @@ public final class OnnxGraphWriter {
   public OnnxGraphWriter longs(String name, long[] values, long... dims) {
     ByteBuffer buffer = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
     buffer.asLongBuffer().put(values);
-    initializers.add(new Initializer(name, INT64, dims, buffer.array()));
+    initializers.add(new Initializer(name, INT64, dims, buffer.array(), null, values.length));
     return this;
   }
 
-  /** A node; {@code intAttributes} alternate attribute names and long values. */
-  public OnnxGraphWriter node(String opType, List<String> in, List<String> out, Object... intAttributes) {
+  /**
+   * A node; {@code attributes} alternate attribute names and values: an integer, a {@code long[]}
+   * (ints) or a {@code float}.
+   */
+  public OnnxGraphWriter node(String opType, List<String> in, List<String> out, Object... attributes) {
     Message node = new Message();
     in.forEach(name -> node.string(1, name));
     out.forEach(name -> node.string(2, name));
     node.string(3, opType + "_" + nodes.size());
     node.string(4, opType);
-    for (int i = 0; i < intAttributes.length; i += 2) {
-      node.message(5, new Message().string(1, (String) intAttributes[i]).int64(3, ((Number) intAttributes[i + 1]).longValue()).int64(20, 2));
+    for (int i = 0; i < attributes.length; i += 2) {
+      Message attribute = new Message().string(1, (String) attributes[i]);
+      Object value = attributes[i + 1];
+      if (value instanceof long[] ints) {
+        for (long v : ints) {
+          attribute.int64(8, v);
+        }
+        attribute.int64(20, 7);
+      } else if (value instanceof Float f) {
+        attribute.float32(2, f);
+        attribute.int64(20, 1);
+      } else {
+        attribute.int64(3, ((Number) value).longValue()).int64(20, 2);
+      }
+      node.message(5, attribute);
     }
     nodes.add(node.bytes());
     return this;
@@ -88,22 +134,29 @@ public final class OnnxGraphWriter {
       Message graphProto = new Message();
       nodes.forEach(node -> graphProto.bytesField(1, node));
       graphProto.string(2, "embedding_gemma_shaped");
-      try (OutputStream data = externalThreshold == Long.MAX_VALUE ? null : Files.newOutputStream(graph.resolveSibling(dataName))) {
+      try (OutputStream data = externalThreshold == Long.MAX_VALUE ? null : new BufferedOutputStream(Files.newOutputStream(graph.resolveSibling(dataName)), 1 << 20)) {
         long offset = 0;
         for (Initializer init : initializers) {
+          if (init.source != null && (data == null || init.byteLength() < externalThreshold)) {
+            throw new IllegalArgumentException("generated weight [" + init.name + "] must be stored externally");
+          }
           Message tensor = new Message();
           for (long dim : init.dims) {
             tensor.int64(1, dim);
           }
           tensor.int64(2, init.dataType);
           tensor.string(8, init.name);
-          if (data != null && init.raw.length >= externalThreshold) {
-            data.write(init.raw);
+          if (data != null && init.byteLength() >= externalThreshold) {
+            if (init.source != null) {
+              writeGenerated(init, data);
+            } else {
+              data.write(init.raw);
+            }
             tensor.message(13, new Message().string(1, "location").string(2, dataName));
             tensor.message(13, new Message().string(1, "offset").string(2, Long.toString(offset)));
-            tensor.message(13, new Message().string(1, "length").string(2, Long.toString(init.raw.length)));
+            tensor.message(13, new Message().string(1, "length").string(2, Long.toString(init.byteLength())));
             tensor.int64(14, 1);
-            offset += init.raw.length;
+            offset += init.byteLength();
           } else {
             tensor.bytesField(9, init.raw);
           }
@@ -120,6 +173,19 @@ public final class OnnxGraphWriter {
       Files.write(graph, model.bytes());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void writeGenerated(Initializer init, OutputStream data) throws IOException {
+    float[] chunk = new float[1 << 16];
+    ByteBuffer bytes = ByteBuffer.allocate(chunk.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (long offset = 0; offset < init.count; offset += chunk.length) {
+      int length = (int) Math.min(chunk.length, init.count - offset);
+      float[] values = length == chunk.length ? chunk : new float[length];
+      init.source.fill(offset, values);
+      bytes.clear();
+      bytes.asFloatBuffer().put(values);
+      data.write(bytes.array(), 0, length * 4);
     }
   }
 
@@ -146,6 +212,15 @@ public final class OnnxGraphWriter {
     Message int64(int field, long value) {
       try {
         out.writeInt64(field, value);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return this;
+    }
+
+    Message float32(int field, float value) {
+      try {
+        out.writeFloat(field, value);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

