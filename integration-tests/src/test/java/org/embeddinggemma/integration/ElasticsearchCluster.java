@@ -76,15 +76,17 @@ final class ElasticsearchCluster implements AutoCloseable {
    * @param settings extra node settings
    */
   static ElasticsearchCluster start(String name, int size, Map<String, Path> models, Map<String, String> settings) throws Exception {
-    return start(name, size, models, settings, home -> {}, null);
+    return start(name, size, models, settings, Map.of(), home -> {}, null);
   }
 
   /**
-   * As {@link #start(String, int, Map, Map)}, with security turned on when {@code adminCredentials}
-   * ({@code user:password}) is given; {@code setup} must then create that user.
+   * As {@link #start(String, int, Map, Map)}, with environment variables for the node processes,
+   * and security turned on when {@code adminCredentials} ({@code user:password}) is given; {@code
+   * setup} must then create that user.
    */
   static ElasticsearchCluster start(
-      String name, int size, Map<String, Path> models, Map<String, String> settings, HomeSetup setup, String adminCredentials)
+      String name, int size, Map<String, Path> models, Map<String, String> settings, Map<String, String> environment,
+      HomeSetup setup, String adminCredentials)
       throws Exception {
     Path installed = template();
     Path root = Files.createTempDirectory(installed.getParent(), name + "-");
@@ -136,7 +138,9 @@ final class ElasticsearchCluster implements AutoCloseable {
         command.addAll(List.of(
             "ES_JAVA_OPTS=-Xms1g -Xmx1g",
             "ES_TMPDIR=" + node.home().resolve("tmp"),
-            "HOME=" + node.home().resolve("home"),
+            "HOME=" + node.home().resolve("home")));
+        environment.forEach((key, value) -> command.add(key + "=" + value));
+        command.addAll(List.of(
             node.home().resolve("bin/elasticsearch").toString(), "-d", "-p", node.home().resolve("pid").toString()));
         nodeSettings.forEach((key, value) -> command.add("-E" + key + "=" + value));
         cluster.startCommands.put(node, List.copyOf(command));

@@ -4,6 +4,7 @@ import static org.embeddinggemma.integration.SingleNodeIT.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -12,6 +13,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.embeddinggemma.testing.Corpus;
+import org.embeddinggemma.testing.StandInCuda;
 import org.embeddinggemma.testing.TestModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,6 +34,7 @@ class HardeningIT {
 
   static ElasticsearchCluster cluster;
   static ElasticsearchCluster.Node node;
+  static Path cuda;
 
   @BeforeAll
   static void start(@TempDir Path models) throws Exception {
@@ -52,14 +56,35 @@ class HardeningIT {
                 "full-scale", TestModels.gemmaFullScale(),
                 "broken", broken,
                 "mismatched", mismatched),
-            Map.of("embedding_gemma.default_model", "minilm"));
+            Map.of("embedding_gemma.default_model", "minilm"),
+            onAGpuHost(),
+            home -> {},
+            null);
     node = cluster.nodes().get(0);
+  }
+
+  /**
+   * DJL takes the node's host for one with an NVIDIA GPU and CUDA 12.2 (when gcc can build the
+   * stand-in CUDA runtime, found through LD_LIBRARY_PATH as a real one is).
+   */
+  private static Map<String, String> onAGpuHost() throws Exception {
+    if (!StandInCuda.buildable()) {
+      return Map.of();
+    }
+    cuda = Files.createTempDirectory("stand-in-cuda-");
+    // The node's user writes the marker.
+    Files.setPosixFilePermissions(cuda, PosixFilePermissions.fromString("rwxrwxrwx"));
+    StandInCuda.build(cuda, cuda.resolve("probed"));
+    return Map.of("LD_LIBRARY_PATH", cuda.toString());
   }
 
   @AfterAll
   static void stop() throws Exception {
     if (cluster != null) {
       cluster.close();
+    }
+    if (cuda != null) {
+      ElasticsearchCluster.run(List.of("rm", "-rf", cuda.toString()));
     }
   }
 
@@ -134,6 +159,16 @@ class HardeningIT {
       assertTrue(names.contains("embedding-gemma-native-" + (ElasticsearchCluster.ROOT ? ElasticsearchCluster.RUN_AS : System.getProperty("user.name"))), names.toString());
     }
     assertFalse(cluster.fullLog(node).contains("Not entitled"), "the plugin stayed within its entitlements");
+  }
+
+  @Test
+  void onAGpuHostTheTokenizerIsTheBundledCpuBuild() throws Exception {
+    assumeTrue(StandInCuda.buildable(), "gcc builds the stand-in CUDA runtime");
+    assertEquals(384, ok(cluster.request("POST", "/_embedding_gemma/_embed", "{\"texts\": [\"tokenised on a GPU host\"]}")).get("dims").getAsInt());
+    assertTrue(Files.exists(cuda.resolve("probed")), "DJL asked the stand-in CUDA runtime for its GPUs");
+    try (Stream<Path> temp = Files.walk(node.home().resolve("tmp"))) {
+      assertEquals(List.of(), temp.map(Path::toString).filter(path -> path.contains("cu122")).toList(), "no CUDA build looked for");
+    }
   }
 
   /** With the largest model the project has: EmbeddingGemma's size, 1.23 GB of external weights. */

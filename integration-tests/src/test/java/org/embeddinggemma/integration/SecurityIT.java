@@ -39,7 +39,7 @@ class SecurityIT {
       }
     };
     try (ElasticsearchCluster cluster =
-        ElasticsearchCluster.start("secure", 1, Map.of("minilm", TestModels.miniLm()), Map.of("embedding_gemma.default_model", "minilm"), users, ADMIN)) {
+        ElasticsearchCluster.start("secure", 1, Map.of("minilm", TestModels.miniLm()), Map.of("embedding_gemma.default_model", "minilm"), Map.of(), users, ADMIN)) {
       ElasticsearchCluster.Node node = cluster.nodes().get(0);
       cluster.createByteVectorIndex("corpus", 384, "{}");
       cluster.createEmbeddingPipeline("corpus");
