@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Turns texts into embeddings with a model loaded once from a {@link ModelDirectory}: prompt,
@@ -61,16 +63,55 @@ public final class TextEmbedder implements AutoCloseable {
     ModelDirectory directory = ModelDirectory.open(modelDirectory);
     ModelConfig config = directory.config();
     int maxTokens = config.maxTokens() == null ? DEFAULT_MAX_TOKENS : config.maxTokens();
-    TextTokenizer tokenizer = TextTokenizer.load(directory.tokenizer(), directory.specialTokens(), maxTokens);
-    OnnxEmbeddingModel model = null;
+    // Gemma's 33 MB tokenizer.json takes about as long to parse as its 1.2 GB graph takes to load:
+    // the two load at once.
+    CompletableFuture<TextTokenizer> tokenizerLoad = new CompletableFuture<>();
+    Thread loader = new Thread(() -> {
+      try {
+        tokenizerLoad.complete(TextTokenizer.load(directory.tokenizer(), directory.specialTokens(), maxTokens));
+      } catch (Throwable t) {
+        tokenizerLoad.completeExceptionally(t);
+      }
+    }, "embedding-gemma-tokenizer-load");
+    loader.setDaemon(true);
+    loader.start();
+    OnnxEmbeddingModel model;
     try {
       model = OnnxEmbeddingModel.load(directory.graph(), config.pooling(), settings.intraOpThreads());
+    } catch (RuntimeException | Error e) {
+      try {
+        await(tokenizerLoad).close();
+      } catch (RuntimeException | Error tokenizerFailure) {
+        e.addSuppressed(tokenizerFailure);
+      }
+      throw e;
+    }
+    TextTokenizer tokenizer;
+    try {
+      tokenizer = await(tokenizerLoad);
+    } catch (RuntimeException | Error e) {
+      model.close();
+      throw e;
+    }
+    try {
       checkVocabulary(directory, tokenizer, model);
       return new TextEmbedder(directory, tokenizer, model, settings.maxBatchSize());
     } catch (RuntimeException e) {
       tokenizer.close();
-      if (model != null) {
-        model.close();
+      model.close();
+      throw e;
+    }
+  }
+
+  private static TextTokenizer await(CompletableFuture<TextTokenizer> load) {
+    try {
+      return load.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
       }
       throw e;
     }

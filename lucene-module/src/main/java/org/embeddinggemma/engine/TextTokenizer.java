@@ -4,6 +4,7 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -20,12 +21,18 @@ public final class TextTokenizer implements AutoCloseable {
   private final int maxTokens;
   private final long prependId;
   private final long appendId;
+  /** Tokens that tokenizer.json's post-processor puts after the text, kept when the text is cut. */
+  private final int trailingSpecials;
+  /** The longest the tokenizer's own output may be, so that the added tokens fit in {@link #maxTokens}. */
+  private final int room;
 
-  private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxTokens, long prependId, long appendId) {
+  private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxTokens, long prependId, long appendId, int trailingSpecials) {
     this.tokenizer = tokenizer;
     this.maxTokens = maxTokens;
     this.prependId = prependId;
     this.appendId = appendId;
+    this.trailingSpecials = trailingSpecials;
+    this.room = maxTokens - (prependId < 0 ? 0 : 1) - (appendId < 0 ? 0 : 1);
   }
 
   /**
@@ -42,20 +49,41 @@ public final class TextTokenizer implements AutoCloseable {
     if (maxTokens < 2) {
       throw new IllegalArgumentException("maxTokens must be at least 2, got " + maxTokens);
     }
-    HuggingFaceTokenizer probe = open(tokenizerJson, Integer.MAX_VALUE);
-    long prependId;
-    long appendId;
+    // The Rust tokenizer takes a second to parse Gemma's 33 MB tokenizer.json: it is opened once,
+    // truncating at maxTokens, and cut further in encode when special tokens are added here.
+    HuggingFaceTokenizer tokenizer = open(tokenizerJson, maxTokens);
     try {
       // What does tokenizer.json's post-processor add by itself? Only the rest is added here.
-      long[] sample = probe.encode("a").getIds();
-      prependId = missingToken(probe, specialTokens.addBos(), specialTokens.bosToken(), sample[0]);
-      appendId =
-          missingToken(probe, specialTokens.addEos(), specialTokens.eosToken(), sample[sample.length - 1]);
-    } finally {
-      probe.close();
+      long[] sample = tokenizer.encode("a").getIds();
+      long[] bare = tokenizer.encode("a", false, false).getIds();
+      int leading = indexOf(sample, bare);
+      if (bare.length == 0 || leading < 0) {
+        throw new ModelLoadException(
+            "tokenizer [" + tokenizerJson + "] encodes \"a\" as " + Arrays.toString(sample) + " with its special tokens and as "
+                + Arrays.toString(bare) + " without them; the second must lie inside the first");
+      }
+      long prependId = missingToken(tokenizer, specialTokens.addBos(), specialTokens.bosToken(), sample[0]);
+      long appendId = missingToken(tokenizer, specialTokens.addEos(), specialTokens.eosToken(), sample[sample.length - 1]);
+      int trailing = sample.length - leading - bare.length;
+      int added = (prependId < 0 ? 0 : 1) + (appendId < 0 ? 0 : 1);
+      if (maxTokens - added <= leading + trailing) {
+        throw new IllegalArgumentException(
+            "maxTokens must leave room for text after " + (leading + trailing + added) + " special tokens, got " + maxTokens);
+      }
+      return new TextTokenizer(tokenizer, maxTokens, prependId, appendId, trailing);
+    } catch (RuntimeException e) {
+      tokenizer.close();
+      throw e;
     }
-    int added = (prependId < 0 ? 0 : 1) + (appendId < 0 ? 0 : 1);
-    return new TextTokenizer(open(tokenizerJson, maxTokens - added), maxTokens, prependId, appendId);
+  }
+
+  private static int indexOf(long[] array, long[] part) {
+    for (int start = 0; start + part.length <= array.length; start++) {
+      if (Arrays.equals(array, start, start + part.length, part, 0, part.length)) {
+        return start;
+      }
+    }
+    return -1;
   }
 
   private static long missingToken(
@@ -149,6 +177,15 @@ public final class TextTokenizer implements AutoCloseable {
   public TokenizedText encode(String text) {
     Encoding encoding = tokenizer.encode(text);
     long[] ids = encoding.getIds();
+    boolean truncated = encoding.exceedMaxLength();
+    if (ids.length > room) {
+      // As the tokenizer truncates: the text's last tokens go, the post-processor's stay.
+      long[] cut = new long[room];
+      System.arraycopy(ids, 0, cut, 0, room - trailingSpecials);
+      System.arraycopy(ids, ids.length - trailingSpecials, cut, room - trailingSpecials, trailingSpecials);
+      ids = cut;
+      truncated = true;
+    }
     if (prependId >= 0 || appendId >= 0) {
       int offset = prependId >= 0 ? 1 : 0;
       long[] withSpecial = new long[ids.length + offset + (appendId >= 0 ? 1 : 0)];
@@ -161,7 +198,7 @@ public final class TextTokenizer implements AutoCloseable {
       }
       ids = withSpecial;
     }
-    return new TokenizedText(ids, encoding.exceedMaxLength());
+    return new TokenizedText(ids, truncated);
   }
 
   @Override

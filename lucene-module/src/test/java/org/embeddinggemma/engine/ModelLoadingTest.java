@@ -227,4 +227,24 @@ class ModelLoadingTest {
       assertEquals(false, fits.truncated());
     }
   }
+
+  /** Gemma's tokenizer.json adds <bos>; EmbeddingGemma's config also asks for <eos>, added by the engine. */
+  @Test
+  void truncationKeepsAddedSpecialTokensAndTheTextsFirstTokens() {
+    SpecialTokens embeddingGemma = new SpecialTokens(true, "<bos>", true, "<eos>");
+    String text = "one two three four five six seven eight";
+    try (TextTokenizer whole = TextTokenizer.load(TestModels.gemmaTokenizer(), embeddingGemma, 2048);
+        TextTokenizer cut = TextTokenizer.load(TestModels.gemmaTokenizer(), embeddingGemma, 6)) {
+      long[] all = whole.encode(text).ids();
+      assertEquals(2, all[0], "<bos>");
+      assertEquals(1, all[all.length - 1], "<eos>");
+      assertEquals(false, whole.encode(text).truncated());
+      TokenizedText truncated = cut.encode(text);
+      assertEquals(List.of(2L, all[1], all[2], all[3], all[4], 1L), java.util.Arrays.stream(truncated.ids()).boxed().toList());
+      assertTrue(truncated.truncated());
+      TokenizedText fits = cut.encode("one two three");
+      assertEquals(List.of(2L, all[1], all[2], all[3], 1L), java.util.Arrays.stream(fits.ids()).boxed().toList());
+      assertEquals(false, fits.truncated());
+    }
+  }
 }
