@@ -88,6 +88,12 @@ public final class EmbedCommand {
     }
   }
 
+  /** The most lines sorted and embedded together. */
+  static final int CHUNK_LINES = 2048;
+
+  /** The most characters sorted and embedded together (about 8 MB of text). */
+  static final long CHUNK_CHARACTERS = 4_000_000;
+
   private static int embedLines(
       TextEmbedder embedder, PromptTemplate prompt, Options options, int dims, InputStream in, OutputStream out) {
     int status = 0;
@@ -95,19 +101,23 @@ public final class EmbedCommand {
     Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
     try {
       List<String> lines = new ArrayList<>();
+      long characters = 0;
       int lineNumber = 0;
       String line;
-      // Chunks of a few batches keep memory flat for any input size while batching still pays.
-      int chunk = Math.max(64, embedder.maxBatchSize() * 4);
+      // The engine sorts each chunk by length, so that batches pad little: the larger the chunk, the
+      // less padding. Bounded, so that memory
+      // stays flat and output keeps coming for any input size.
       while (true) {
         line = reader.readLine();
         if (line != null) {
           lines.add(line);
+          characters += line.length();
         }
-        if (lines.size() == chunk || (line == null && !lines.isEmpty())) {
+        if (lines.size() == CHUNK_LINES || characters >= CHUNK_CHARACTERS || (line == null && !lines.isEmpty())) {
           status |= writeChunk(embedder, prompt, options, dims, lines, lineNumber, writer);
           lineNumber += lines.size();
           lines.clear();
+          characters = 0;
           writer.flush();
         }
         if (line == null) {

@@ -8,6 +8,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -232,22 +234,27 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
       }
       tokens = Math.max(tokens, text.length());
     }
-    long[] ids = new long[size * tokens];
-    long[] mask = new long[size * tokens];
+    // Direct buffers in native order: ONNX Runtime reads them in place instead of copying.
+    LongBuffer ids = directLongs(size * tokens);
+    LongBuffer mask = directLongs(size * tokens);
     long[][] maskRows = new long[size][tokens];
     for (int b = 0; b < size; b++) {
       long[] textIds = batch.get(b).ids();
-      System.arraycopy(textIds, 0, ids, b * tokens, textIds.length);
       Arrays.fill(maskRows[b], 0, textIds.length, 1L);
-      System.arraycopy(maskRows[b], 0, mask, b * tokens, tokens);
+      ids.position(b * tokens);
+      ids.put(textIds);
+      mask.position(b * tokens);
+      mask.put(maskRows[b]);
     }
+    ids.rewind();
+    mask.rewind();
     long[] shape = {size, tokens};
     Map<String, OnnxTensor> inputs = new HashMap<>();
     try {
-      inputs.put(INPUT_IDS, OnnxTensor.createTensor(environment, LongBuffer.wrap(ids), shape));
-      inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(environment, LongBuffer.wrap(mask), shape));
+      inputs.put(INPUT_IDS, OnnxTensor.createTensor(environment, ids, shape));
+      inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(environment, mask, shape));
       if (feedsTokenTypeIds) {
-        inputs.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(environment, LongBuffer.wrap(new long[size * tokens]), shape));
+        inputs.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(environment, directLongs(size * tokens), shape));
       }
       try (OrtSession.Result result = session.run(inputs, Set.of(pooling.outputName()))) {
         OnnxValue value = result.get(pooling.outputName()).orElseThrow();
@@ -274,6 +281,10 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
     } finally {
       inputs.values().forEach(OnnxTensor::close);
     }
+  }
+
+  private static LongBuffer directLongs(int count) {
+    return ByteBuffer.allocateDirect(count * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
   }
 
   @Override

@@ -201,6 +201,9 @@ public final class EmbeddingService {
     return embeddings;
   }
 
+  /** The most batches one pool task takes from a model's waiting texts, to sort them by length. */
+  static final int SORTED_BATCHES = 4;
+
   /** The texts waiting for one model on one pool, and the pool tasks working on them. */
   private final class Lane {
     private final ModelHandle model;
@@ -274,10 +277,17 @@ public final class EmbeddingService {
       return batch;
     }
 
-    /** One batch per task, so that other models and {@code _embed} requests get their turn on the pool. */
+    /**
+     * Up to four batches per task, sorted by length so that each batch pads its texts to a similar
+     * length; few enough that a task ends soon and other models and {@code _embed} requests get
+     * their turn on the pool. Waiting texts are shared among the pool's threads, so that none idles
+     * while one works through a long queue.
+     */
     private void work() {
       try {
-        List<Pending> batch = take(maxBatchSize);
+        int threads = executors.apply(source) instanceof ThreadPoolExecutor pool ? pool.getMaximumPoolSize() : 1;
+        int share = (pending.get() + threads - 1) / threads;
+        List<Pending> batch = take(Math.max(maxBatchSize, Math.min(share, maxBatchSize * SORTED_BATCHES)));
         if (!batch.isEmpty()) {
           process(batch);
         }
@@ -314,7 +324,13 @@ public final class EmbeddingService {
           }
           byDims.computeIfAbsent(dims, d -> new ArrayList<>()).add(p);
         }
-        byDims.forEach((dims, group) -> embedGroup(embedder, dims, group));
+        byDims.forEach((dims, group) -> {
+          // Characters stand in for tokens: no text is tokenised before its batch runs.
+          group.sort(Comparator.comparingInt(p -> p.text().length() + (p.title() == null ? 0 : p.title().length())));
+          for (int start = 0; start < group.size(); start += maxBatchSize) {
+            embedGroup(embedder, dims, group.subList(start, Math.min(group.size(), start + maxBatchSize)));
+          }
+        });
       } finally {
         loaded.release();
       }

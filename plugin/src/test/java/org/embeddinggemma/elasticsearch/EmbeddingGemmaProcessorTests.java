@@ -209,6 +209,37 @@ class EmbeddingGemmaProcessorTests {
     }
   }
 
+  @Test
+  void waitingTextsAreSortedByLengthAcrossBatches() throws Exception {
+    ExecutorService single = EsExecutors.newFixed("single", 1, 10, EsExecutors.daemonThreadFactory("test", "sorting"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
+    try {
+      loaded("short-window");
+      EmbeddingStats stats = new EmbeddingStats();
+      EmbeddingService sorting = new EmbeddingService(registry, "short-window", stats, source -> single, 4, LIMITS);
+      CountDownLatch release = holdOnlyThread(single);
+      // In arrival order every batch of 4 would hold two texts the graph cannot take, and fail.
+      List<CompletableFuture<Embedding>> results = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        results.add(embedDocument(sorting, "short-window", i % 2 == 0 ? "a" : "a b c d e f g h i j k l m n"));
+      }
+      release.countDown();
+      for (int i = 0; i < 16; i++) {
+        if (i % 2 == 0) {
+          assertEquals(8, results.get(i).get(30, TimeUnit.SECONDS).dims());
+        } else {
+          int text = i;
+          assertThrows(ExecutionException.class, () -> results.get(text).get(30, TimeUnit.SECONDS));
+        }
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> inference = (Map<String, Object>) stats.toMap().get("inference");
+      assertEquals(2L, inference.get("count"), "the 8 short texts in 2 batches of their own");
+      assertEquals(8L, stats.toMap().get("failures"));
+    } finally {
+      single.shutdown();
+    }
+  }
+
   /** Occupies the executor's only thread until the returned latch is released. */
   private static CountDownLatch holdOnlyThread(ExecutorService single) {
     CountDownLatch release = new CountDownLatch(1);
