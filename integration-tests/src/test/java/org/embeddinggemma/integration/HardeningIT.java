@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.io.OutputStream;
@@ -341,6 +342,34 @@ class HardeningIT {
       }
     }
     throw new IllegalStateException("no VmRSS for process " + pid);
+  }
+
+  @Test
+  void repeatedQueriesComeFromTheCacheUntilTheirModelIsReloaded() {
+    cluster.createByteVectorIndex("cached", 384, "{\"number_of_shards\": 1, \"number_of_replicas\": 0}");
+    cluster.createEmbeddingPipeline("cached");
+    ok(cluster.request("POST", "/_bulk?pipeline=cached&refresh=true", bulkOf("cached", "doc-", 20)));
+    String search = """
+        {"knn": {"field": "vector", "k": 3, "num_candidates": 20,
+                 "query_vector_builder": {"embedding_gemma": {"model_text": "which planet is red?"%s}}}}""";
+    long queries = nodeStats().get("queries_embedded").getAsLong();
+    JsonObject cache = nodeStats().getAsJsonObject("query_cache");
+    long hits = cache.get("hits").getAsLong();
+    long misses = cache.get("misses").getAsLong();
+
+    JsonArray first = ok(cluster.request("POST", "/cached/_search", search.formatted(""))).getAsJsonObject("hits").getAsJsonArray("hits");
+    JsonArray second = ok(cluster.request("POST", "/cached/_search", search.formatted(""))).getAsJsonObject("hits").getAsJsonArray("hits");
+    assertEquals(first, second);
+    assertEquals(queries + 1, nodeStats().get("queries_embedded").getAsLong(), "one model run for two searches");
+    assertEquals(hits + 1, nodeStats().getAsJsonObject("query_cache").get("hits").getAsLong());
+
+    ok(cluster.request("POST", "/cached/_search", search.formatted(", \"task\": \"none\"")));
+    assertEquals(queries + 2, nodeStats().get("queries_embedded").getAsLong(), "another prompt, another vector");
+
+    ok(cluster.request("POST", "/_embedding_gemma/_reload/minilm", null));
+    ok(cluster.request("POST", "/cached/_search", search.formatted("")));
+    assertEquals(queries + 3, nodeStats().get("queries_embedded").getAsLong(), "the reloaded model runs again");
+    assertEquals(misses + 3, nodeStats().getAsJsonObject("query_cache").get("misses").getAsLong());
   }
 
   @Test

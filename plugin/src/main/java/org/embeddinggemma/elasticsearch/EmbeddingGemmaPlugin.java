@@ -15,6 +15,7 @@ import org.elasticsearch.cluster.node.DiscoveryNode;
 import org.elasticsearch.cluster.node.DiscoveryNodes;
 import org.elasticsearch.common.settings.Setting;
 import org.elasticsearch.common.settings.Settings;
+import org.elasticsearch.common.unit.ByteSizeValue;
 import org.elasticsearch.common.util.concurrent.EsExecutors;
 import org.elasticsearch.features.NodeFeature;
 import org.elasticsearch.index.IndexingPressure;
@@ -80,12 +81,17 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
   public static final Setting<Integer> EMBED_MAX_CHARACTERS =
       Setting.intSetting("embedding_gemma.embed.max_characters", 1_000_000, 1, Setting.Property.NodeScope);
 
+  /** Memory for this node's cache of query embeddings; 0 turns it off. */
+  public static final Setting<ByteSizeValue> QUERY_CACHE_SIZE =
+      Setting.byteSizeSetting("embedding_gemma.query_cache.size", ByteSizeValue.ofMb(16), Setting.Property.NodeScope);
+
   /** Default queue size of the plugin's thread pools: tasks, not texts. */
   public static final int DEFAULT_QUEUE_SIZE = 1000;
 
   private final Settings settings;
   private final SetOnce<ThreadPool> threadPool = new SetOnce<>();
   private final EmbeddingService service;
+  private final QueryEmbeddingCache queryCache;
   private final boolean ingestNode;
 
   public EmbeddingGemmaPlugin(Settings settings, Path configPath) {
@@ -103,6 +109,7 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
             MAX_PENDING_DOCUMENTS.get(settings), MAX_PENDING_QUERIES.get(settings), EMBED_MAX_TEXTS.get(settings), EMBED_MAX_CHARACTERS.get(settings));
     this.service =
         new EmbeddingService(registry, DEFAULT_MODEL.get(settings), new EmbeddingStats(), executors, MAX_BATCH_SIZE.get(settings), limits);
+    this.queryCache = new QueryEmbeddingCache(QUERY_CACHE_SIZE.get(settings).getBytes());
     this.ingestNode = DiscoveryNode.isIngestNode(settings);
   }
 
@@ -110,7 +117,7 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
   public List<Setting<?>> getSettings() {
     return List.of(
         DEFAULT_MODEL, INFERENCE_THREADS, MAX_BATCH_SIZE, PRELOAD_DEFAULT_MODEL, MAX_PENDING_DOCUMENTS, MAX_PENDING_QUERIES,
-        EMBED_MAX_TEXTS, EMBED_MAX_CHARACTERS);
+        EMBED_MAX_TEXTS, EMBED_MAX_CHARACTERS, QUERY_CACHE_SIZE);
   }
 
   @Override
@@ -134,7 +141,7 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
       // In the background on the plugin's pool: the node starts at once and the model is warm by the first document.
       service.registry().model(defaultModel).ensureLoading();
     }
-    return List.of(service);
+    return List.of(service, queryCache);
   }
 
   @Override

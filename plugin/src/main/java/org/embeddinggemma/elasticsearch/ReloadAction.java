@@ -78,12 +78,15 @@ public final class ReloadAction {
       extends TransportNodesAction<NodesRequest, StatsAction.NodesResponse, NodeRequest, StatsAction.NodeResponse, Void> {
 
     private final EmbeddingService service;
+    private final QueryEmbeddingCache queryCache;
 
     @Inject
     public TransportNodesReloadAction(
-        ThreadPool threadPool, ClusterService clusterService, TransportService transportService, ActionFilters actionFilters, EmbeddingService service) {
+        ThreadPool threadPool, ClusterService clusterService, TransportService transportService, ActionFilters actionFilters,
+        EmbeddingService service, QueryEmbeddingCache queryCache) {
       super(NAME, clusterService, transportService, actionFilters, NodeRequest::new, threadPool.executor(ThreadPool.Names.GENERIC));
       this.service = service;
+      this.queryCache = queryCache;
     }
 
     @Override
@@ -117,7 +120,10 @@ public final class ReloadAction {
       Map<String, CompletableFuture<String>> results = new LinkedHashMap<>();
       targets.forEach((id, handle) -> {
         CompletableFuture<String> result = new CompletableFuture<>();
-        handle.reload(ActionListener.wrap(embedder -> result.complete("reloaded"), e -> result.complete(e.getMessage())));
+        handle.reload(ActionListener.runBefore(
+            ActionListener.wrap(embedder -> result.complete("reloaded"), e -> result.complete(e.getMessage())),
+            // Once the new copy answers: vectors of the old one must not be served for it.
+            () -> queryCache.invalidateModel(id)));
         results.put(id, result);
       });
       Map<String, Object> models = new LinkedHashMap<>();

@@ -116,12 +116,15 @@ public final class StatsAction {
       extends TransportNodesAction<NodesRequest, NodesResponse, NodeRequest, NodeResponse, Void> {
 
     private final EmbeddingService service;
+    private final QueryEmbeddingCache queryCache;
 
     @Inject
     public TransportNodesStatsAction(
-        ThreadPool threadPool, ClusterService clusterService, TransportService transportService, ActionFilters actionFilters, EmbeddingService service) {
+        ThreadPool threadPool, ClusterService clusterService, TransportService transportService, ActionFilters actionFilters,
+        EmbeddingService service, QueryEmbeddingCache queryCache) {
       super(NAME, clusterService, transportService, actionFilters, NodeRequest::new, threadPool.executor(ThreadPool.Names.MANAGEMENT));
       this.service = service;
+      this.queryCache = queryCache;
     }
 
     @Override
@@ -141,11 +144,11 @@ public final class StatsAction {
 
     @Override
     protected NodeResponse nodeOperation(NodeRequest request, Task task) {
-      return new NodeResponse(clusterService.localNode(), localStats(service));
+      return new NodeResponse(clusterService.localNode(), localStats(service, queryCache));
     }
   }
 
-  static Map<String, Object> localStats(EmbeddingService service) {
+  static Map<String, Object> localStats(EmbeddingService service, QueryEmbeddingCache queryCache) {
     Map<String, Object> stats = new LinkedHashMap<>();
     stats.put("default_model", service.defaultModelId());
     stats.put("installed_models", service.registry().installed());
@@ -163,6 +166,7 @@ public final class StatsAction {
     queue.put("queued_tasks", service.queuedTasks(EmbeddingStats.Source.DOCUMENT));
     queue.put("queued_search_tasks", service.queuedTasks(EmbeddingStats.Source.QUERY));
     stats.put("queue", queue);
+    stats.put("query_cache", queryCache.stats());
     return stats;
   }
 

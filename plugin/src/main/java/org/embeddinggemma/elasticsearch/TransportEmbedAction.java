@@ -14,11 +14,14 @@ import org.elasticsearch.transport.TransportService;
 public final class TransportEmbedAction extends HandledTransportAction<EmbedAction.Request, EmbedAction.Response> {
 
   private final EmbeddingService service;
+  private final QueryEmbeddingCache queryCache;
 
   @Inject
-  public TransportEmbedAction(TransportService transportService, ActionFilters actionFilters, EmbeddingService service) {
+  public TransportEmbedAction(
+      TransportService transportService, ActionFilters actionFilters, EmbeddingService service, QueryEmbeddingCache queryCache) {
     super(EmbedAction.NAME, transportService, actionFilters, EmbedAction.Request::new, EsExecutors.DIRECT_EXECUTOR_SERVICE);
     this.service = service;
+    this.queryCache = queryCache;
   }
 
   @Override
@@ -40,9 +43,24 @@ public final class TransportEmbedAction extends HandledTransportAction<EmbedActi
       return;
     }
     if (request.texts().size() == 1) {
+      QueryEmbeddingCache.Key key =
+          request.source() == EmbeddingStats.Source.QUERY
+              ? new QueryEmbeddingCache.Key(modelId, request.texts().get(0), request.title(), request.promptSpec(), request.dims(), elementType)
+              : null;
+      EmbedAction.Result cached = key == null ? null : queryCache.get(key);
+      if (cached != null) {
+        listener.onResponse(new EmbedAction.Response(modelId, elementType, List.of(cached)));
+        return;
+      }
       service.embed(
           modelId, request.texts().get(0), request.title(), request.promptSpec(), request.dims(), request.source(),
-          listener.map(embedding -> new EmbedAction.Response(modelId, elementType, List.of(EmbedAction.Result.of(embedding, elementType)))));
+          listener.map(embedding -> {
+            EmbedAction.Result result = EmbedAction.Result.of(embedding, elementType);
+            if (key != null) {
+              queryCache.put(key, result);
+            }
+            return new EmbedAction.Response(modelId, elementType, List.of(result));
+          }));
     } else {
       service.embedAll(
           modelId, request.texts(), request.title(), request.promptSpec(), request.dims(), request.source(), (CancellableTask) task,
