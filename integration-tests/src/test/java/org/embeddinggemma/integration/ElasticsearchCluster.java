@@ -342,6 +342,17 @@ final class ElasticsearchCluster implements AutoCloseable {
     }
   }
 
+  /** The node process's resident memory (VmRSS), in bytes. */
+  long residentBytes(Node node) throws IOException {
+    String pid = Files.readString(node.home().resolve("pid")).trim();
+    for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    throw new IllegalStateException("no VmRSS for process " + pid);
+  }
+
   /** Whether the node's process is alive. */
   boolean alive(Node node) throws IOException {
     Path pid = node.home().resolve("pid");

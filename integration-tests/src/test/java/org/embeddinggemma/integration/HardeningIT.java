@@ -307,7 +307,7 @@ class HardeningIT {
     }
     byte[] body = ("{\"texts\": [" + texts + "]}").getBytes(StandardCharsets.UTF_8);
     long runsBefore = inferenceCount();
-    long rssBefore = residentBytes();
+    long rssBefore = cluster.residentBytes(node);
     try (Socket client = new Socket("127.0.0.1", node.httpPort())) {
       OutputStream out = client.getOutputStream();
       out.write(("POST /_embedding_gemma/_embed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
@@ -327,21 +327,11 @@ class HardeningIT {
     long runs = inferenceCount() - runsBefore;
     assertTrue(runs >= 1 && runs < 16, runs + " of 16 batches ran after the client left");
     System.out.printf("_embed cancelled after %d of 16 batches, %d ms after the client left; node RSS %d MB -> %d MB%n",
-        runs, (System.nanoTime() - closed) / 1_000_000, rssBefore >> 20, residentBytes() >> 20);
+        runs, (System.nanoTime() - closed) / 1_000_000, rssBefore >> 20, cluster.residentBytes(node) >> 20);
   }
 
   private static long inferenceCount() {
     return nodeStats().getAsJsonObject("inference").get("count").getAsLong();
-  }
-
-  private static long residentBytes() throws Exception {
-    String pid = Files.readString(node.home().resolve("pid")).trim();
-    for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-      }
-    }
-    throw new IllegalStateException("no VmRSS for process " + pid);
   }
 
   @Test

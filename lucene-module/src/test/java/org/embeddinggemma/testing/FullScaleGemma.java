@@ -37,15 +37,47 @@ public final class FullScaleGemma {
 
   private static final int DENSE = 3072;
   private static final float EPSILON = 1e-6f;
+  /** Weights quantised together, along the input dimension, as the export's MatMulNBits use. */
+  private static final int QUANTISATION_BLOCK = 32;
+
+  /** How the weights of the linear layers are stored. */
+  public enum Weights {
+    /** fp32 MatMul, as {@code onnx/model.onnx}. */
+    FP32(0, "model.onnx"),
+    /** 8-bit MatMulNBits, weight-only, as {@code onnx/model_quantized.onnx} is a weight-only 8-bit graph. */
+    Q8(8, "model_quantized.onnx"),
+    /** 4-bit MatMulNBits, as {@code onnx/model_no_gather_q4.onnx} (token embeddings stay fp32). */
+    Q4(4, "model_q4.onnx");
+
+    final int bits;
+    /** The graph's file name in the export's {@code onnx/} folder. */
+    public final String fileName;
+
+    Weights(int bits, String fileName) {
+      this.bits = bits;
+      this.fileName = fileName;
+    }
+  }
 
   private final OnnxGraphWriter graph = new OnnxGraphWriter();
+  private final int bits;
   private int seed;
 
-  private FullScaleGemma() {}
+  private FullScaleGemma(Weights weights) {
+    this.bits = weights.bits;
+  }
 
-  /** The graph, ready to be written with its weights stored externally. */
+  /** The fp32 graph, ready to be written with its weights stored externally. */
   public static OnnxGraphWriter graph() {
-    return new FullScaleGemma().build();
+    return graph(Weights.FP32);
+  }
+
+  /**
+   * The graph with its linear layers stored as {@code weights} says; the same weights as the fp32
+   * graph's before quantisation, so that vectors can be compared.
+   */
+  public static OnnxGraphWriter graph(Weights weights) {
+    return new FullScaleGemma(weights).build();
   }
 
   private OnnxGraphWriter build() {
@@ -201,9 +233,94 @@ public final class FullScaleGemma {
   }
 
   private String linear(String input, int in, int out, String name) {
-    graph.generated(name + "_weight", uniform(nextSeed(), (float) Math.sqrt(3.0 / in)), in, out);
-    node("MatMul", List.of(input, name + "_weight"), name);
+    long weightSeed = nextSeed();
+    float limit = (float) Math.sqrt(3.0 / in);
+    if (bits == 0) {
+      graph.generated(name + "_weight", uniform(weightSeed, limit), in, out);
+      node("MatMul", List.of(input, name + "_weight"), name);
+      return name;
+    }
+    // MatMulNBits: B is [N, blocks, blob] (the transpose of MatMul's [K, N]), symmetric, with the
+    // default zero point (2^(bits-1)); scales are [N * blocks].
+    int blocks = in / QUANTISATION_BLOCK;
+    int blob = QUANTISATION_BLOCK * bits / 8;
+    QuantisedWeights quantised = new QuantisedWeights(weightSeed, limit, in, out, bits);
+    graph.generatedBytes(name + "_quantised", quantised::fillPacked, out, blocks, blob);
+    graph.generated(name + "_scales", quantised::fillScales, (long) out * blocks);
+    graph.contribNode(
+        "MatMulNBits", List.of(input, name + "_quantised", name + "_scales"), List.of(name),
+        "K", in, "N", out, "bits", bits, "block_size", QUANTISATION_BLOCK, "accuracy_level", 4);
     return name;
+  }
+
+  /** A linear layer's fp32 weights W[k][n] = limit * unit(seed, k * out + n), quantised per block of k. */
+  private static final class QuantisedWeights {
+    private final long seed;
+    private final float limit;
+    private final int in;
+    private final int out;
+    private final int bits;
+    private final int blocks;
+    private final int blob;
+    private long memoBlock = -1;
+    private float memoScale;
+
+    QuantisedWeights(long seed, float limit, int in, int out, int bits) {
+      this.seed = seed;
+      this.limit = limit;
+      this.in = in;
+      this.out = out;
+      this.bits = bits;
+      this.blocks = in / QUANTISATION_BLOCK;
+      this.blob = QUANTISATION_BLOCK * bits / 8;
+    }
+
+    private float weight(int k, int n) {
+      return limit * unit(seed, (long) k * out + n);
+    }
+
+    /** max |W| over the block, over the largest positive level. */
+    private float scale(int n, int block) {
+      long id = (long) n * blocks + block;
+      if (id != memoBlock) {
+        float max = 0;
+        for (int k = block * QUANTISATION_BLOCK; k < (block + 1) * QUANTISATION_BLOCK; k++) {
+          max = Math.max(max, Math.abs(weight(k, n)));
+        }
+        memoBlock = id;
+        memoScale = max / ((1 << (bits - 1)) - 1);
+      }
+      return memoScale;
+    }
+
+    private int level(int k, int n, float scale) {
+      int zero = 1 << (bits - 1);
+      return Math.max(0, Math.min((1 << bits) - 1, Math.round(weight(k, n) / scale) + zero));
+    }
+
+    void fillScales(long offset, float[] chunk) {
+      for (int i = 0; i < chunk.length; i++) {
+        long index = offset + i;
+        chunk[i] = scale((int) (index / blocks), (int) (index % blocks));
+      }
+    }
+
+    void fillPacked(long offset, byte[] chunk) {
+      for (int i = 0; i < chunk.length; i++) {
+        long index = offset + i;
+        int n = (int) (index / ((long) blocks * blob));
+        int inColumn = (int) (index % ((long) blocks * blob));
+        int block = inColumn / blob;
+        int inBlob = inColumn % blob;
+        float scale = scale(n, block);
+        if (bits == 8) {
+          chunk[i] = (byte) level(block * QUANTISATION_BLOCK + inBlob, n, scale);
+        } else {
+          int k = block * QUANTISATION_BLOCK + 2 * inBlob;
+          chunk[i] = (byte) (level(k, n, scale) | (level(k + 1, n, scale) << 4));
+        }
+      }
+    }
   }
 
   /** 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), gelu_pytorch_tanh. */

@@ -25,6 +25,7 @@ public final class OnnxGraphWriter {
   public static final int FLOAT = 1;
   public static final int INT64 = 7;
   public static final int FLOAT16 = 10;
+  public static final int UINT8 = 2;
 
   private final List<byte[]> nodes = new ArrayList<>();
   private final List<Initializer> initializers = new ArrayList<>();
@@ -38,11 +39,20 @@ public final class OnnxGraphWriter {
     void fill(long offset, float[] chunk);
   }
 
-  private record Initializer(String name, int dataType, long[] dims, byte[] raw, FloatSource source, long count) {
-    long byteLength() {
-      return raw != null ? raw.length : count * 4;
-    }
+  /** Bytes of a weight too large to hold in memory, produced while the graph is written. */
+  @FunctionalInterface
+  public interface ByteSource {
+    /** Fills {@code chunk} with the bytes from index {@code offset} on. */
+    void fill(long offset, byte[] chunk);
   }
+
+  private interface Generator {
+    void writeTo(OutputStream out) throws IOException;
+  }
+
+  private record Initializer(String name, int dataType, long[] dims, byte[] raw, Generator generator, long byteLength) {}
+
+  private boolean contribOps;
 
   /** A graph input; each dim is a Long (fixed) or a String (symbolic). */
   public OnnxGraphWriter input(String name, int elementType, Object... dims) {
@@ -60,7 +70,7 @@ public final class OnnxGraphWriter {
   public OnnxGraphWriter floats(String name, float[] values, long... dims) {
     ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     buffer.asFloatBuffer().put(values);
-    initializers.add(new Initializer(name, FLOAT, dims, buffer.array(), null, values.length));
+    initializers.add(new Initializer(name, FLOAT, dims, buffer.array(), null, buffer.capacity()));
     return this;
   }
 
@@ -74,19 +84,31 @@ public final class OnnxGraphWriter {
    * data file (so {@code write} must be given a threshold below its size).
    */
   public OnnxGraphWriter generated(String name, FloatSource source, long... dims) {
+    long count = count(dims);
+    initializers.add(new Initializer(name, FLOAT, dims, null, out -> writeFloats(source, count, out), count * 4));
+    return this;
+  }
+
+  /** As {@link #generated(String, FloatSource, long...)}, for a uint8 weight. */
+  public OnnxGraphWriter generatedBytes(String name, ByteSource source, long... dims) {
+    long count = count(dims);
+    initializers.add(new Initializer(name, UINT8, dims, null, out -> writeBytes(source, count, out), count));
+    return this;
+  }
+
+  private static long count(long... dims) {
     long count = 1;
     for (long dim : dims) {
       count *= dim;
     }
-    initializers.add(new Initializer(name, FLOAT, dims, null, source, count));
-    return this;
+    return count;
   }
 
   /** An int64 constant. */
   public OnnxGraphWriter longs(String name, long[] values, long... dims) {
     ByteBuffer buffer = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
     buffer.asLongBuffer().put(values);
-    initializers.add(new Initializer(name, INT64, dims, buffer.array(), null, values.length));
+    initializers.add(new Initializer(name, INT64, dims, buffer.array(), null, buffer.capacity()));
     return this;
   }
 
@@ -95,6 +117,16 @@ public final class OnnxGraphWriter {
    * (ints) or a {@code float}.
    */
   public OnnxGraphWriter node(String opType, List<String> in, List<String> out, Object... attributes) {
+    return node("", opType, in, out, attributes);
+  }
+
+  /** A node of ONNX Runtime's contrib operators (domain {@code com.microsoft}), such as MatMulNBits. */
+  public OnnxGraphWriter contribNode(String opType, List<String> in, List<String> out, Object... attributes) {
+    contribOps = true;
+    return node("com.microsoft", opType, in, out, attributes);
+  }
+
+  private OnnxGraphWriter node(String domain, String opType, List<String> in, List<String> out, Object... attributes) {
     Message node = new Message();
     in.forEach(name -> node.string(1, name));
     out.forEach(name -> node.string(2, name));
@@ -115,6 +147,9 @@ public final class OnnxGraphWriter {
         attribute.int64(3, ((Number) value).longValue()).int64(20, 2);
       }
       node.message(5, attribute);
+    }
+    if (!domain.isEmpty()) {
+      node.string(7, domain);
     }
     nodes.add(node.bytes());
     return this;
@@ -137,7 +172,7 @@ public final class OnnxGraphWriter {
       try (OutputStream data = externalThreshold == Long.MAX_VALUE ? null : new BufferedOutputStream(Files.newOutputStream(graph.resolveSibling(dataName)), 1 << 20)) {
         long offset = 0;
         for (Initializer init : initializers) {
-          if (init.source != null && (data == null || init.byteLength() < externalThreshold)) {
+          if (init.generator != null && (data == null || init.byteLength() < externalThreshold)) {
             throw new IllegalArgumentException("generated weight [" + init.name + "] must be stored externally");
           }
           Message tensor = new Message();
@@ -147,8 +182,8 @@ public final class OnnxGraphWriter {
           tensor.int64(2, init.dataType);
           tensor.string(8, init.name);
           if (data != null && init.byteLength() >= externalThreshold) {
-            if (init.source != null) {
-              writeGenerated(init, data);
+            if (init.generator != null) {
+              init.generator.writeTo(data);
             } else {
               data.write(init.raw);
             }
@@ -170,22 +205,35 @@ public final class OnnxGraphWriter {
           .string(2, "embedding-gemma tests")
           .message(7, graphProto)
           .message(8, new Message().string(1, "").int64(2, 17));
+      if (contribOps) {
+        model.message(8, new Message().string(1, "com.microsoft").int64(2, 1));
+      }
       Files.write(graph, model.bytes());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  private static void writeGenerated(Initializer init, OutputStream data) throws IOException {
+  private static void writeFloats(FloatSource source, long count, OutputStream data) throws IOException {
     float[] chunk = new float[1 << 16];
     ByteBuffer bytes = ByteBuffer.allocate(chunk.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    for (long offset = 0; offset < init.count; offset += chunk.length) {
-      int length = (int) Math.min(chunk.length, init.count - offset);
+    for (long offset = 0; offset < count; offset += chunk.length) {
+      int length = (int) Math.min(chunk.length, count - offset);
       float[] values = length == chunk.length ? chunk : new float[length];
-      init.source.fill(offset, values);
+      source.fill(offset, values);
       bytes.clear();
       bytes.asFloatBuffer().put(values);
       data.write(bytes.array(), 0, length * 4);
+    }
+  }
+
+  private static void writeBytes(ByteSource source, long count, OutputStream data) throws IOException {
+    byte[] chunk = new byte[1 << 18];
+    for (long offset = 0; offset < count; offset += chunk.length) {
+      int length = (int) Math.min(chunk.length, count - offset);
+      byte[] values = length == chunk.length ? chunk : new byte[length];
+      source.fill(offset, values);
+      data.write(values, 0, length);
     }
   }
 

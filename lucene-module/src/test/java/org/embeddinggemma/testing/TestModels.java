@@ -128,9 +128,24 @@ public final class TestModels {
    * per build directory, in a few seconds.
    */
   public static synchronized Path gemmaFullScale() {
-    Path dir = buildDirectory().resolve("test-models/gemma-full-scale");
+    return gemmaFullScale(FullScaleGemma.Weights.FP32);
+  }
+
+  /**
+   * As {@link #gemmaFullScale()}, with the linear layers' weights quantised as {@code weights} says,
+   * in {@code onnx/<variant>.onnx} with {@code embedding-gemma.json} naming it.
+   */
+  public static synchronized Path gemmaFullScale(FullScaleGemma.Weights weights) {
+    Path dir = buildDirectory().resolve("test-models/gemma-full-scale" + (weights == FullScaleGemma.Weights.FP32 ? "" : "-" + weights.name().toLowerCase(java.util.Locale.ROOT)));
     if (!Files.exists(dir.resolve("tokenizer_config.json"))) {
-      FullScaleGemma.graph().write(dir.resolve("onnx/model.onnx"), 1024);
+      FullScaleGemma.graph(weights).write(dir.resolve("onnx/" + weights.fileName), 1024);
+      if (weights != FullScaleGemma.Weights.FP32) {
+        try {
+          Files.writeString(dir.resolve("embedding-gemma.json"), "{\"onnx_file\": \"onnx/" + weights.fileName + "\"}\n");
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
       addGemmaTokenizer(dir);
     }
     return dir;
