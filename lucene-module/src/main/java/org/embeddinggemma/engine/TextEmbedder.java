@@ -175,6 +175,11 @@ public final class TextEmbedder implements AutoCloseable {
     return directory.config().prompt(task);
   }
 
+  /** Where the text's own tokens lie in it, with no truncation; see {@link TextTokenizer#tokenSpans}. */
+  public TokenSpans tokenSpans(String text) {
+    return tokenizer.tokenSpans(text);
+  }
+
   /** Tokenises a text exactly as {@link #embed} does, prompt included. */
   public TokenizedText tokenize(EmbeddingInput input) {
     return tokenizer.encode(input.promptedText());

@@ -2,9 +2,12 @@ package org.embeddinggemma.engine;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -199,6 +202,42 @@ public final class TextTokenizer implements AutoCloseable {
       ids = withSpecial;
     }
     return new TokenizedText(ids, truncated);
+  }
+
+  /**
+   * Where each of a text's own tokens (no special tokens, no truncation) lies in it.
+   *
+   * @return per token, its start and end offsets in UTF-16 code units ({@code String} indices)
+   */
+  public TokenSpans tokenSpans(String text) {
+    Encoding first = tokenizer.encode(text, false, true);
+    List<Encoding> encodings = new ArrayList<>();
+    encodings.add(first);
+    // Truncation hands the rest of a long text back as overflowing encodings, in order.
+    encodings.addAll(Arrays.asList(first.getOverflowing()));
+    int count = 0;
+    for (Encoding encoding : encodings) {
+      count += encoding.getCharTokenSpans().length;
+    }
+    // The tokenizer counts offsets in code points; Java strings index UTF-16 code units.
+    int[] utf16 = new int[text.codePointCount(0, text.length()) + 1];
+    for (int codePoint = 0, index = 0; codePoint < utf16.length; codePoint++) {
+      utf16[codePoint] = index;
+      if (index < text.length()) {
+        index += Character.charCount(text.codePointAt(index));
+      }
+    }
+    int[] starts = new int[count];
+    int[] ends = new int[count];
+    int token = 0;
+    for (Encoding encoding : encodings) {
+      for (CharSpan span : encoding.getCharTokenSpans()) {
+        starts[token] = utf16[Math.min(span.getStart(), utf16.length - 1)];
+        ends[token] = utf16[Math.min(span.getEnd(), utf16.length - 1)];
+        token++;
+      }
+    }
+    return new TokenSpans(starts, ends);
   }
 
   @Override
