@@ -13,12 +13,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.embeddinggemma.engine.ChunkingSettings;
 import org.embeddinggemma.engine.EmbedderSettings;
 import org.embeddinggemma.engine.Embedding;
 import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.ModelLoadException;
+import org.embeddinggemma.engine.Passage;
 import org.embeddinggemma.engine.PromptTemplate;
 import org.embeddinggemma.engine.Task;
+import org.embeddinggemma.engine.TextChunker;
 import org.embeddinggemma.engine.TextEmbedder;
 
 /**
@@ -33,6 +36,8 @@ public final class EmbedCommand {
       """
       usage: embed --model DIR [--task TASK | --prompt PROMPT] [--title TITLE] [--dims N] [--int8]
                    [--threads N] [--batch-size N]
+                   [--chunk sentence|tokens [--chunk-tokens N] [--chunk-overlap N] [--max-passages N]
+                    [--keep-first-passages]]
         --model DIR      model directory (onnx/model.onnx or model.onnx, and tokenizer.json)
         --task TASK      document (default), query, question_answering, fact_checking,
                          classification, clustering, sentence_similarity, code_retrieval, or none
@@ -42,7 +47,13 @@ public final class EmbedCommand {
         --int8           write the int8 vector for byte fields instead of floats
         --threads N      ONNX Runtime threads (default: available processors)
         --batch-size N   texts per inference (default: 16)
-      Reads one text per line on stdin; writes {"vector":[...],"tokens":N,"truncated":bool} per line.
+        --chunk S        split each text into passages: whole sentences or token windows
+        --chunk-tokens N most tokens per passage, prompt and special tokens included (default: 256)
+        --chunk-overlap N sentences (sentence) or tokens (tokens) repeated (default: 1 or 0)
+        --max-passages N most passages per text; past it the line fails (default: 100)
+        --keep-first-passages  past --max-passages keep the first ones and say "limited":true
+      Reads one text per line on stdin; writes {"vector":[...],"tokens":N,"truncated":bool} per line,
+      or with --chunk {"passages":[{"start":S,"end":E,"tokens":N,"vector":[...]},...],"limited":bool}.
       """;
 
   private EmbedCommand() {}
@@ -79,6 +90,10 @@ public final class EmbedCommand {
       int dims = options.dims == null ? embedder.defaultDims() : options.dims;
       if (dims < 1 || dims > embedder.modelDims()) {
         err.println("embed: --dims must be between 1 and " + embedder.modelDims() + " for this model, got " + dims);
+        return 2;
+      }
+      if (options.chunking != null && options.chunking.maxTokens() > embedder.maxTokens()) {
+        err.println("embed: --chunk-tokens must be at most the " + embedder.maxTokens() + " tokens this model takes, got " + options.chunking.maxTokens());
         return 2;
       }
       return embedLines(embedder, prompt, options, dims, in, out);
@@ -134,6 +149,9 @@ public final class EmbedCommand {
   private static int writeChunk(
       TextEmbedder embedder, PromptTemplate prompt, Options options, int dims, List<String> lines, int firstLine, Writer writer)
       throws IOException {
+    if (options.chunking != null) {
+      return writePassages(embedder, prompt, options, dims, lines, firstLine, writer);
+    }
     List<EmbeddingInput> inputs = new ArrayList<>();
     for (String text : lines) {
       if (!text.isBlank()) {
@@ -152,6 +170,68 @@ public final class EmbedCommand {
       }
     }
     return status;
+  }
+
+  /** Each line's passages, all embedded together in length-sorted batches. */
+  private static int writePassages(
+      TextEmbedder embedder, PromptTemplate prompt, Options options, int dims, List<String> lines, int firstLine, Writer writer)
+      throws IOException {
+    TextChunker chunker = new TextChunker(embedder, options.chunking);
+    List<TextChunker.Chunks> chunks = new ArrayList<>();
+    List<String> errors = new ArrayList<>();
+    List<EmbeddingInput> inputs = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      try {
+        TextChunker.Chunks lineChunks = chunker.chunk(lines.get(i), prompt, options.title);
+        chunks.add(lineChunks);
+        errors.add(null);
+        inputs.addAll(lineChunks.inputs(lines.get(i), prompt, options.title));
+      } catch (IllegalArgumentException e) {
+        chunks.add(null);
+        errors.add("line " + (firstLine + i + 1) + ": " + e.getMessage());
+      }
+    }
+    List<Embedding> embeddings = inputs.isEmpty() ? List.of() : embedder.embed(inputs, dims);
+    int next = 0;
+    int status = 0;
+    for (int i = 0; i < lines.size(); i++) {
+      if (errors.get(i) != null) {
+        writer.write("{\"error\":" + quote(errors.get(i)) + "}\n");
+        status = 1;
+        continue;
+      }
+      StringBuilder json = new StringBuilder("{\"passages\":[");
+      List<Passage> passages = chunks.get(i).passages();
+      for (int p = 0; p < passages.size(); p++) {
+        String vector = toJson(embeddings.get(next++), options.int8);
+        json.append(p == 0 ? "" : ",")
+            .append("{\"start\":").append(passages.get(p).start())
+            .append(",\"end\":").append(passages.get(p).end())
+            .append(",\"tokens\":").append(passages.get(p).tokens())
+            .append(',').append(vector, 1, vector.indexOf(",\"tokens\""))
+            .append('}');
+      }
+      writer.write(json.append("],\"limited\":").append(chunks.get(i).limited()).append("}\n").toString());
+    }
+    return status;
+  }
+
+  private static String quote(String text) {
+    StringBuilder quoted = new StringBuilder("\"");
+    for (char c : text.toCharArray()) {
+      switch (c) {
+        case '"' -> quoted.append("\\\"");
+        case '\\' -> quoted.append("\\\\");
+        default -> {
+          if (c < 0x20) {
+            quoted.append(String.format("\\u%04x", (int) c));
+          } else {
+            quoted.append(c);
+          }
+        }
+      }
+    }
+    return quoted.append('"').toString();
   }
 
   static String toJson(Embedding embedding, boolean int8) {
@@ -186,10 +266,16 @@ public final class EmbedCommand {
     boolean help;
     int threads = EmbedderSettings.DEFAULTS.intraOpThreads();
     int batchSize = EmbedderSettings.DEFAULTS.maxBatchSize();
+    ChunkingSettings chunking;
 
     static Options parse(String[] args) {
       Options options = new Options();
       boolean taskGiven = false;
+      ChunkingSettings.Strategy strategy = null;
+      int chunkTokens = ChunkingSettings.DEFAULT_MAX_TOKENS;
+      Integer overlap = null;
+      int maxPassages = ChunkingSettings.DEFAULT_MAX_PASSAGES;
+      boolean keepFirst = false;
       for (int i = 0; i < args.length; i++) {
         String arg = args[i];
         switch (arg) {
@@ -206,8 +292,19 @@ public final class EmbedCommand {
           case "--dims" -> options.dims = positive(args, ++i, arg);
           case "--threads" -> options.threads = positive(args, ++i, arg);
           case "--batch-size" -> options.batchSize = positive(args, ++i, arg);
+          case "--chunk" -> strategy = ChunkingSettings.Strategy.fromName(value(args, ++i, arg));
+          case "--chunk-tokens" -> chunkTokens = positive(args, ++i, arg);
+          case "--chunk-overlap" -> overlap = nonNegative(args, ++i, arg);
+          case "--max-passages" -> maxPassages = positive(args, ++i, arg);
+          case "--keep-first-passages" -> keepFirst = true;
           default -> throw new IllegalArgumentException("unknown argument [" + arg + "]");
         }
+      }
+      if (strategy != null) {
+        options.chunking =
+            new ChunkingSettings(strategy, chunkTokens, overlap != null ? overlap : strategy == ChunkingSettings.Strategy.SENTENCE ? 1 : 0, maxPassages, keepFirst);
+      } else if (chunkTokens != ChunkingSettings.DEFAULT_MAX_TOKENS || overlap != null || maxPassages != ChunkingSettings.DEFAULT_MAX_PASSAGES || keepFirst) {
+        throw new IllegalArgumentException("--chunk-tokens, --chunk-overlap, --max-passages and --keep-first-passages need --chunk");
       }
       if (options.help) {
         return options;
@@ -226,6 +323,19 @@ public final class EmbedCommand {
         throw new IllegalArgumentException(name + " needs a value");
       }
       return args[index];
+    }
+
+    private static int nonNegative(String[] args, int index, String name) {
+      String value = value(args, index, name);
+      try {
+        int number = Integer.parseInt(value);
+        if (number >= 0) {
+          return number;
+        }
+      } catch (NumberFormatException e) {
+        // reported below with the rule
+      }
+      throw new IllegalArgumentException(name + " must be a whole number of at least 0, got [" + value + "]");
     }
 
     private static int positive(String[] args, int index, String name) {

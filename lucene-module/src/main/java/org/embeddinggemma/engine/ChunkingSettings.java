@@ -17,6 +17,15 @@ import java.util.Locale;
  */
 public record ChunkingSettings(Strategy strategy, int maxTokens, int overlap, int maxPassages, boolean keepFirstPassages) {
 
+  /**
+   * Passage size for EmbeddingGemma retrieval: a few hundred tokens keep a passage about one thing,
+   * and cost no more per token than shorter ones (attention grows with the square of the length).
+   */
+  public static final int DEFAULT_MAX_TOKENS = 256;
+
+  /** Passages per text before it fails (or is cut, if asked). */
+  public static final int DEFAULT_MAX_PASSAGES = 100;
+
   /** How to split. */
   public enum Strategy {
     /** Whole sentences packed up to the size; a longer sentence is cut at token boundaries. */

@@ -92,6 +92,38 @@ class EmbedCommandTest {
   }
 
   @Test
+  void chunkWritesEachLinesPassagesWithOffsetsAndVectors() {
+    String text = "The heart beats a hundred thousand times a day. Blood carries oxygen to every cell. Red blood cells live for four months.";
+    Run run = run(text + "\n" + "word ".repeat(200) + "\n", "--model", TestModels.miniLm().toString(), "--chunk", "sentence",
+        "--chunk-tokens", "16", "--chunk-overlap", "0", "--max-passages", "5", "--int8");
+    assertEquals(1, run.status(), "the second line makes too many passages");
+    JsonArray passages = run.lines().get(0).getAsJsonArray("passages");
+    assertEquals(3, passages.size(), "one sentence per passage of at most 16 tokens");
+    assertEquals("Blood carries oxygen to every cell.",
+        text.substring(passages.get(1).getAsJsonObject().get("start").getAsInt(), passages.get(1).getAsJsonObject().get("end").getAsInt()));
+    for (int i = 0; i < 3; i++) {
+      JsonObject passage = passages.get(i).getAsJsonObject();
+      assertEquals(384, passage.getAsJsonArray("vector").size());
+      assertTrue(passage.get("tokens").getAsInt() <= 16);
+    }
+    assertEquals(false, run.lines().get(0).get("limited").getAsBoolean());
+    assertEquals(
+        "line 2: text makes 15 passages of at most 16 tokens, more than the 5 allowed; raise the passage limit, use longer passages, or keep only the first passages",
+        run.lines().get(1).get("error").getAsString());
+    Run kept = run("word ".repeat(200) + "\n", "--model", TestModels.miniLm().toString(), "--chunk", "tokens", "--chunk-tokens", "16",
+        "--max-passages", "5", "--keep-first-passages");
+    assertEquals(0, kept.status());
+    assertEquals(5, kept.lines().get(0).getAsJsonArray("passages").size());
+    assertEquals(true, kept.lines().get(0).get("limited").getAsBoolean());
+    assertTrue(run("", "--model", "m", "--chunk-tokens", "64").err().startsWith(
+        "embed: --chunk-tokens, --chunk-overlap, --max-passages and --keep-first-passages need --chunk\n"));
+    assertTrue(run("", "--model", "m", "--chunk", "words").err().startsWith("embed: unknown chunking strategy [words]; expected one of [sentence, tokens]\n"));
+    Run tooLong = run("x\n", "--model", TestModels.miniLm().toString(), "--chunk", "sentence", "--chunk-tokens", "512");
+    assertEquals(2, tooLong.status());
+    assertEquals("embed: --chunk-tokens must be at most the 256 tokens this model takes, got 512\n", tooLong.err());
+  }
+
+  @Test
   void missingModelIsALoadErrorNotACrash() {
     Run run = run("x\n", "--model", "/nonexistent/model");
     assertEquals(1, run.status());

@@ -3,17 +3,22 @@ package org.embeddinggemma.elasticsearch;
 import static org.elasticsearch.ingest.ConfigurationUtils.newConfigurationException;
 import static org.elasticsearch.ingest.ConfigurationUtils.readBooleanProperty;
 import static org.elasticsearch.ingest.ConfigurationUtils.readIntProperty;
+import static org.elasticsearch.ingest.ConfigurationUtils.readOptionalMap;
 import static org.elasticsearch.ingest.ConfigurationUtils.readOptionalStringProperty;
 import static org.elasticsearch.ingest.ConfigurationUtils.readStringProperty;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.function.BiConsumer;
 import org.elasticsearch.action.ActionListener;
 import org.elasticsearch.cluster.metadata.ProjectId;
 import org.elasticsearch.ingest.AbstractProcessor;
 import org.elasticsearch.ingest.IngestDocument;
 import org.elasticsearch.ingest.Processor;
+import org.embeddinggemma.engine.ChunkingSettings;
 import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.Task;
 import org.embeddinggemma.engine.TextEmbedder;
@@ -26,6 +31,7 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
 
   public static final String TYPE = "embedding_gemma";
 
+
   private final EmbeddingService service;
   private final String modelId;
   private final String field;
@@ -37,6 +43,8 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
   private final boolean ignoreMissing;
   private final boolean truncate;
   private final String truncatedField;
+  private final ChunkingSettings chunking;
+  private final boolean includePassageText;
   private final boolean validatesModel;
 
   EmbeddingGemmaProcessor(
@@ -53,6 +61,8 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       boolean ignoreMissing,
       boolean truncate,
       String truncatedField,
+      ChunkingSettings chunking,
+      boolean includePassageText,
       boolean validatesModel) {
     super(tag, description);
     this.service = service;
@@ -66,6 +76,8 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
     this.ignoreMissing = ignoreMissing;
     this.truncate = truncate;
     this.truncatedField = truncatedField;
+    this.chunking = chunking;
+    this.includePassageText = includePassageText;
     this.validatesModel = validatesModel;
   }
 
@@ -84,8 +96,12 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
         handler.accept(document, null);
         return;
       }
-      text = textOf(field, value);
       title = titleField == null ? null : titleOf(document.getFieldValue(titleField, Object.class, true));
+      if (chunking != null) {
+        embedPassages(document, textsOf(field, value), value instanceof List<?>, title, handler);
+        return;
+      }
+      text = textOf(field, value);
     } catch (Exception e) {
       handler.accept(null, e);
       return;
@@ -112,6 +128,66 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
               handler.accept(document, null);
             },
             e -> handler.accept(null, e)));
+  }
+
+  /** With chunking: one object per passage in {@code target_field}, for a {@code nested} mapping. */
+  private void embedPassages(
+      IngestDocument document, List<String> texts, boolean array, String title, BiConsumer<IngestDocument, Exception> handler) {
+    service.embedPassages(
+        modelId,
+        texts,
+        title,
+        prompt,
+        dims,
+        chunking,
+        ActionListener.wrap(
+            passages -> {
+              List<Map<String, Object>> objects = new ArrayList<>(passages.size());
+              boolean limited = false;
+              for (EmbeddingService.EmbeddedPassage passage : passages) {
+                Map<String, Object> object = new LinkedHashMap<>();
+                object.put("vector", elementType.toList(passage.embedding()));
+                if (includePassageText) {
+                  object.put("text", passage.text());
+                }
+                if (array) {
+                  object.put("element", passage.element());
+                }
+                object.put("start_offset", passage.passage().start());
+                object.put("end_offset", passage.passage().end());
+                objects.add(object);
+                limited |= passage.limited();
+              }
+              document.setFieldValue(targetField, objects);
+              if (truncatedField != null) {
+                document.setFieldValue(truncatedField, limited);
+              }
+              handler.accept(document, null);
+            },
+            e -> handler.accept(null, e instanceof IllegalArgumentException && e.getMessage().startsWith(TEXT_PREFIX)
+                ? new IllegalArgumentException("field [" + field + "]" + e.getMessage().substring(TEXT_PREFIX.length()), e)
+                : e)));
+  }
+
+  /** How chunking errors about a text begin ({@code text makes …}, {@code text[2] makes …}); the processor names the field instead. */
+  private static final String TEXT_PREFIX = "text";
+
+  private static List<String> textsOf(String field, Object value) {
+    if (!(value instanceof List<?> values)) {
+      return List.of(textOf(field, value));
+    }
+    if (values.isEmpty()) {
+      throw new IllegalArgumentException("field [" + field + "] is an empty array: there is no text to embed");
+    }
+    List<String> texts = new ArrayList<>(values.size());
+    for (int i = 0; i < values.size(); i++) {
+      Object element = values.get(i);
+      if (element instanceof List<?>) {
+        throw new IllegalArgumentException("field [" + field + "][" + i + "] is an array: only strings can be embedded");
+      }
+      texts.add(textOf(field + "][" + i, element));
+    }
+    return texts;
   }
 
   @Override
@@ -143,6 +219,10 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
     if (dims != null && loaded != null && dims > loaded.modelDims()) {
       throw newConfigurationException(TYPE, getTag(), "dims", EmbeddingService.dimsMessage(modelId, loaded.modelDims(), dims).substring("[dims] ".length()));
     }
+    if (chunking != null && loaded != null && chunking.maxTokens() > loaded.maxTokens()) {
+      throw newConfigurationException(
+          TYPE, getTag(), "chunking", "[max_tokens] " + chunking.maxTokens() + " exceeds the " + loaded.maxTokens() + " tokens model [" + modelId + "] takes");
+    }
   }
 
   private static String textOf(String field, Object value) {
@@ -150,7 +230,8 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       throw new IllegalArgumentException("field [" + field + "] is null: there is no text to embed");
     }
     if (!(value instanceof String text)) {
-      throw new IllegalArgumentException("field [" + field + "] is " + describe(value) + ": only a string can be embedded");
+      String hint = value instanceof List<?> ? "; set [chunking] to embed each element's passages" : "";
+      throw new IllegalArgumentException("field [" + field + "] is " + describe(value) + ": only a string can be embedded" + hint);
     }
     if (text.isBlank()) {
       throw new IllegalArgumentException("field [" + field + "] is empty: there is no text to embed");
@@ -226,6 +307,14 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       boolean ignoreMissing = readBooleanProperty(TYPE, tag, config, "ignore_missing", false);
       boolean truncate = readBooleanProperty(TYPE, tag, config, "truncate", true);
       String truncatedField = readOptionalStringProperty(TYPE, tag, config, "truncated_field");
+      Map<String, Object> chunkingConfig = readOptionalMap(TYPE, tag, config, "chunking");
+      ChunkingSettings chunking = chunkingConfig == null ? null : chunking(tag, chunkingConfig);
+      boolean includePassageText = chunkingConfig == null || readBooleanProperty(TYPE, tag, chunkingConfig, "include_text", true);
+      if (chunkingConfig != null && !chunkingConfig.isEmpty()) {
+        throw newConfigurationException(
+            TYPE, tag, "chunking", "unknown options " + new TreeSet<>(chunkingConfig.keySet())
+                + "; expected strategy, max_tokens, overlap, max_passages, on_too_many_passages and include_text");
+      }
 
       try {
         ModelRegistry.validateModelId(modelId);
@@ -247,7 +336,7 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       if (dims != null && dims < 1) {
         throw newConfigurationException(TYPE, tag, "dims", "must be at least 1, got " + dims);
       }
-      if (truncatedField != null && !truncate) {
+      if (truncatedField != null && !truncate && chunking == null) {
         throw newConfigurationException(
             TYPE, tag, "truncated_field", "has nothing to record with [truncate] false: texts that are too long fail instead");
       }
@@ -256,7 +345,31 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       }
       return new EmbeddingGemmaProcessor(
           tag, description, service, modelId, field, targetField, titleField, prompt, dims, elementType, ignoreMissing, truncate,
-          truncatedField, ingestNode);
+          truncatedField, chunking, includePassageText, ingestNode);
+    }
+
+    /** Defaults that suit EmbeddingGemma retrieval: passages of whole sentences up to 256 tokens, one sentence repeated. */
+    private static ChunkingSettings chunking(String tag, Map<String, Object> config) {
+      String strategyName = readStringProperty(TYPE, tag, config, "strategy", ChunkingSettings.Strategy.SENTENCE.externalName());
+      ChunkingSettings.Strategy strategy;
+      try {
+        strategy = ChunkingSettings.Strategy.fromName(strategyName);
+      } catch (IllegalArgumentException e) {
+        throw newConfigurationException(TYPE, tag, "chunking", "[strategy] " + e.getMessage());
+      }
+      int maxTokens = readIntProperty(TYPE, tag, config, "max_tokens", ChunkingSettings.DEFAULT_MAX_TOKENS);
+      int overlap = readIntProperty(TYPE, tag, config, "overlap", strategy == ChunkingSettings.Strategy.SENTENCE ? 1 : 0);
+      int maxPassages = readIntProperty(TYPE, tag, config, "max_passages", ChunkingSettings.DEFAULT_MAX_PASSAGES);
+      String onTooMany = readStringProperty(TYPE, tag, config, "on_too_many_passages", "fail");
+      if (!onTooMany.equals("fail") && !onTooMany.equals("keep_first")) {
+        throw newConfigurationException(
+            TYPE, tag, "chunking", "[on_too_many_passages] must be [fail] or [keep_first], got [" + onTooMany + "]");
+      }
+      try {
+        return new ChunkingSettings(strategy, maxTokens, overlap, maxPassages, onTooMany.equals("keep_first"));
+      } catch (IllegalArgumentException e) {
+        throw newConfigurationException(TYPE, tag, "chunking", e.getMessage());
+      }
     }
   }
 }

@@ -18,9 +18,13 @@ import org.elasticsearch.action.ActionListener;
 import org.elasticsearch.common.util.concurrent.EsRejectedExecutionException;
 import org.elasticsearch.tasks.CancellableTask;
 import org.elasticsearch.tasks.TaskCancelledException;
+import org.embeddinggemma.engine.ChunkingSettings;
 import org.embeddinggemma.engine.Embedding;
 import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.ModelLoadException;
+import org.embeddinggemma.engine.Passage;
+import org.embeddinggemma.engine.PromptTemplate;
+import org.embeddinggemma.engine.TextChunker;
 import org.embeddinggemma.engine.TextEmbedder;
 
 /**
@@ -57,8 +61,30 @@ public final class EmbeddingService {
   private final Limits limits;
   private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
 
+  /** Something waiting in a model's queue. */
+  private sealed interface Waiting permits Pending, PendingPassages {
+    ActionListener<?> listener();
+  }
+
   private record Pending(
-      String text, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<Embedding> listener) {}
+      String text, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<Embedding> listener)
+      implements Waiting {}
+
+  /** A document's texts to split into passages, each passage embedded. */
+  private record PendingPassages(
+      List<String> texts, String title, PromptSpec prompt, Integer dims, ChunkingSettings chunking,
+      ActionListener<List<EmbeddedPassage>> listener) implements Waiting {}
+
+  /**
+   * One passage of a document's text, embedded.
+   *
+   * @param element the index of its text among the field's values (0 for a single string)
+   * @param passage where it lies in that text
+   * @param text the passage's text
+   * @param embedding its vector
+   * @param limited whether its text made more passages than the limit and only the first were kept
+   */
+  public record EmbeddedPassage(int element, Passage passage, String text, Embedding embedding, boolean limited) {}
 
   /**
    * @param executors the pool for each source of texts, looked up on use because the node creates
@@ -111,6 +137,21 @@ public final class EmbeddingService {
     String pool = query ? SEARCH_THREAD_POOL_NAME : THREAD_POOL_NAME;
     Lane lane = lanes.computeIfAbsent(pool + "/" + modelId, key -> new Lane(registry.model(modelId), source, query ? limits.maxPendingQueries() : limits.maxPendingDocuments()));
     lane.offer(new Pending(text, title, prompt, dims, source, listener));
+  }
+
+  /**
+   * Splits each of a document's texts into passages and embeds them all, in the model's queue with
+   * single documents (so the same bound on waiting documents applies); the passages of the
+   * documents taken together are embedded in batches sorted by length.
+   *
+   * @throws nothing: a text with nothing to embed, past the passage limit, or a bad setting fails
+   *     the listener with an {@link IllegalArgumentException}
+   */
+  public void embedPassages(
+      String modelId, List<String> texts, String title, PromptSpec prompt, Integer dims, ChunkingSettings chunking,
+      ActionListener<List<EmbeddedPassage>> listener) {
+    Lane lane = lanes.computeIfAbsent(THREAD_POOL_NAME + "/" + modelId, key -> new Lane(registry.model(modelId), EmbeddingStats.Source.DOCUMENT, limits.maxPendingDocuments()));
+    lane.offer(new PendingPassages(List.copyOf(texts), title, prompt, dims, chunking, listener));
   }
 
   /**
@@ -209,7 +250,7 @@ public final class EmbeddingService {
     private final ModelHandle model;
     private final EmbeddingStats.Source source;
     private final int maxPending;
-    private final ConcurrentLinkedDeque<Pending> items = new ConcurrentLinkedDeque<>();
+    private final ConcurrentLinkedDeque<Waiting> items = new ConcurrentLinkedDeque<>();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger workers = new AtomicInteger();
     private final AtomicBoolean waitingForModel = new AtomicBoolean();
@@ -220,7 +261,7 @@ public final class EmbeddingService {
       this.maxPending = maxPending;
     }
 
-    void offer(Pending item) {
+    void offer(Waiting item) {
       if (pending.incrementAndGet() > maxPending) {
         pending.decrementAndGet();
         stats.rejected(1);
@@ -267,9 +308,9 @@ public final class EmbeddingService {
       }
     }
 
-    private List<Pending> take(int most) {
-      List<Pending> batch = new ArrayList<>(Math.min(most, maxBatchSize));
-      Pending item;
+    private List<Waiting> take(int most) {
+      List<Waiting> batch = new ArrayList<>(Math.min(most, maxBatchSize));
+      Waiting item;
       while (batch.size() < most && (item = items.poll()) != null) {
         batch.add(item);
       }
@@ -287,7 +328,7 @@ public final class EmbeddingService {
       try {
         int threads = executors.apply(source) instanceof ThreadPoolExecutor pool ? pool.getMaximumPoolSize() : 1;
         int share = (pending.get() + threads - 1) / threads;
-        List<Pending> batch = take(Math.max(maxBatchSize, Math.min(share, maxBatchSize * SORTED_BATCHES)));
+        List<Waiting> batch = take(Math.max(maxBatchSize, Math.min(share, maxBatchSize * SORTED_BATCHES)));
         if (!batch.isEmpty()) {
           process(batch);
         }
@@ -297,7 +338,7 @@ public final class EmbeddingService {
       schedule();
     }
 
-    private void process(List<Pending> batch) {
+    private void process(List<Waiting> batch) {
       ModelHandle.Loaded loaded = model.tryAcquire();
       if (loaded == null) {
         if (model.state() == ModelHandle.State.LOADING) {
@@ -314,7 +355,13 @@ public final class EmbeddingService {
       try {
         TextEmbedder embedder = loaded.embedder();
         Map<Integer, List<Pending>> byDims = new LinkedHashMap<>();
-        for (Pending p : batch) {
+        List<PendingPassages> documents = new ArrayList<>();
+        for (Waiting waiting : batch) {
+          if (waiting instanceof PendingPassages document) {
+            documents.add(document);
+            continue;
+          }
+          Pending p = (Pending) waiting;
           int dims;
           try {
             dims = checkDims(model.id(), embedder, p.dims());
@@ -331,6 +378,9 @@ public final class EmbeddingService {
             embedGroup(embedder, dims, group.subList(start, Math.min(group.size(), start + maxBatchSize)));
           }
         });
+        if (!documents.isEmpty()) {
+          embedDocuments(model.id(), embedder, documents);
+        }
       } finally {
         loaded.release();
       }
@@ -386,9 +436,87 @@ public final class EmbeddingService {
     return new IllegalStateException("embedding failed: " + ModelLoadException.describe(t));
   }
 
-  private void fail(List<Pending> items, Exception e) {
+  /**
+   * Chunks each document's texts and embeds all their passages in one sorted run per dims; if a run
+   * fails, each document is run alone, so that one bad document fails by itself.
+   */
+  private void embedDocuments(String modelId, TextEmbedder embedder, List<PendingPassages> documents) {
+    Map<Integer, List<Chunked>> byDims = new LinkedHashMap<>();
+    for (PendingPassages document : documents) {
+      try {
+        int dims = checkDims(modelId, embedder, document.dims());
+        TextChunker chunker = new TextChunker(embedder, document.chunking());
+        PromptTemplate prompt = document.prompt().resolve(embedder);
+        List<TextChunker.Chunks> chunks = new ArrayList<>(document.texts().size());
+        for (int i = 0; i < document.texts().size(); i++) {
+          try {
+            chunks.add(chunker.chunk(document.texts().get(i), prompt, document.title()));
+          } catch (IllegalArgumentException e) {
+            // "text makes 120 passages …" becomes "text[2] makes 120 passages …" for an array's element.
+            throw document.texts().size() == 1 || !e.getMessage().startsWith("text ")
+                ? e
+                : new IllegalArgumentException("text[" + i + "]" + e.getMessage().substring("text".length()), e);
+          }
+        }
+        byDims.computeIfAbsent(dims, d -> new ArrayList<>()).add(new Chunked(document, prompt, chunks));
+      } catch (RuntimeException e) {
+        fail(List.of(document), e);
+      }
+    }
+    byDims.forEach((dims, group) -> embedChunked(embedder, dims, group));
+  }
+
+  private record Chunked(PendingPassages document, PromptTemplate prompt, List<TextChunker.Chunks> chunks) {
+    List<EmbeddingInput> inputs() {
+      List<EmbeddingInput> inputs = new ArrayList<>();
+      for (int i = 0; i < chunks.size(); i++) {
+        inputs.addAll(chunks.get(i).inputs(document.texts().get(i), prompt, document.title()));
+      }
+      return inputs;
+    }
+  }
+
+  private void embedChunked(TextEmbedder embedder, int dims, List<Chunked> group) {
+    List<EmbeddingInput> inputs = new ArrayList<>();
+    for (Chunked chunked : group) {
+      inputs.addAll(chunked.inputs());
+    }
+    List<Embedding> embeddings;
+    try {
+      embeddings = run(embedder, inputs, dims);
+    } catch (Throwable t) {
+      Exception failure = asException(t);
+      if (group.size() == 1) {
+        fail(List.of(group.get(0).document()), failure);
+      } else {
+        for (Chunked chunked : group) {
+          embedChunked(embedder, dims, List.of(chunked));
+        }
+      }
+      return;
+    }
+    int next = 0;
+    for (Chunked chunked : group) {
+      List<EmbeddedPassage> passages = new ArrayList<>();
+      for (int element = 0; element < chunked.chunks().size(); element++) {
+        TextChunker.Chunks chunks = chunked.chunks().get(element);
+        String text = chunked.document().texts().get(element);
+        for (Passage passage : chunks.passages()) {
+          passages.add(new EmbeddedPassage(element, passage, passage.text(text), embeddings.get(next++), chunks.limited()));
+        }
+      }
+      stats.embedded(EmbeddingStats.Source.DOCUMENT, 1);
+      try {
+        chunked.document().listener().onResponse(passages);
+      } catch (Exception e) {
+        logger.warn("a caller's response handler failed", e);
+      }
+    }
+  }
+
+  private void fail(List<? extends Waiting> items, Exception e) {
     stats.failed(items.size());
-    for (Pending p : items) {
+    for (Waiting p : items) {
       try {
         p.listener().onFailure(e);
       } catch (Exception handlerFailure) {

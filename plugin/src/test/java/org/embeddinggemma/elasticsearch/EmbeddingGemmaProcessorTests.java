@@ -26,10 +26,13 @@ import org.elasticsearch.common.util.concurrent.EsExecutors;
 import org.elasticsearch.common.util.concurrent.EsRejectedExecutionException;
 import org.elasticsearch.common.util.concurrent.ThreadContext;
 import org.elasticsearch.ingest.IngestDocument;
+import org.embeddinggemma.engine.ChunkingSettings;
 import org.embeddinggemma.engine.EmbedderSettings;
 import org.embeddinggemma.engine.Embedding;
 import org.embeddinggemma.engine.EmbeddingInput;
+import org.embeddinggemma.engine.Passage;
 import org.embeddinggemma.engine.PromptTemplate;
+import org.embeddinggemma.engine.TextChunker;
 import org.embeddinggemma.engine.TextEmbedder;
 import org.embeddinggemma.testing.TestModels;
 import org.junit.jupiter.api.AfterAll;
@@ -140,7 +143,9 @@ class EmbeddingGemmaProcessorTests {
   void documentErrorsNameTheField() throws Exception {
     EmbeddingGemmaProcessor processor = factory.create(Map.of(), "tag", null, config("title_field", "title"), null);
     assertEquals("field [text] is empty: there is no text to embed", failure(processor, Map.of("text", "")));
-    assertEquals("field [text] is an array: only a string can be embedded", failure(processor, Map.of("text", new ArrayList<>(List.of("a")))));
+    assertEquals(
+        "field [text] is an array: only a string can be embedded; set [chunking] to embed each element's passages",
+        failure(processor, Map.of("text", new ArrayList<>(List.of("a")))));
     assertEquals("field [text] is an object: only a string can be embedded", failure(processor, Map.of("text", new HashMap<>(Map.of("a", 1)))));
     assertEquals("field [text] is a number: only a string can be embedded", failure(processor, Map.of("text", 42)));
     assertEquals("field [text] not present as part of path [text]", failure(processor, Map.of("other", "x")));
@@ -258,6 +263,98 @@ class EmbeddingGemmaProcessorTests {
     service.embed(modelId, text, null, PromptSpec.parse("none", null, null), null, EmbeddingStats.Source.DOCUMENT,
         ActionListener.wrap(result::complete, result::completeExceptionally));
     return result;
+  }
+
+  @Test
+  void chunkingOptionsAreCheckedByName() throws Exception {
+    loaded("minilm");
+    assertEquals("[chunking] [strategy] unknown chunking strategy [words]; expected one of [sentence, tokens]",
+        configError("chunking", new HashMap<>(Map.of("strategy", "words"))));
+    assertEquals("[chunking] max_tokens must be at least 8, got 2", configError("chunking", new HashMap<>(Map.of("max_tokens", 2))));
+    assertEquals("[chunking] overlap must be less than half of max_tokens [64], got 40",
+        configError("chunking", new HashMap<>(Map.of("strategy", "tokens", "max_tokens", 64, "overlap", 40))));
+    assertEquals("[chunking] max_passages must be at least 1, got 0", configError("chunking", new HashMap<>(Map.of("max_passages", 0))));
+    assertEquals("[chunking] [on_too_many_passages] must be [fail] or [keep_first], got [merge]",
+        configError("chunking", new HashMap<>(Map.of("on_too_many_passages", "merge"))));
+    assertEquals("[chunking] unknown options [size]; expected strategy, max_tokens, overlap, max_passages, on_too_many_passages and include_text",
+        configError("chunking", new HashMap<>(Map.of("size", 100))));
+    assertEquals("[chunking] [max_tokens] 512 exceeds the 256 tokens model [minilm] takes",
+        configError("chunking", new HashMap<>(Map.of("max_tokens", 512))));
+    assertEquals("[max_tokens] property cannot be converted to an int [many]", configError("chunking", new HashMap<>(Map.of("max_tokens", "many"))));
+  }
+
+  @Test
+  void chunkingWritesOnePassageObjectPerPassageWithTheEnginesVectors() throws Exception {
+    EmbeddingGemmaProcessor processor = factory.create(Map.of(), "tag", null, config(
+        "element_type", "float", "truncated_field", "limited",
+        "chunking", new HashMap<>(Map.of("max_tokens", 24, "overlap", 0))), null);
+    String first = "The heart beats a hundred thousand times a day. Blood carries oxygen from the lungs to every cell of the body. "
+        + "Red blood cells live for about four months.";
+    String second = "Vaccines train the immune system.";
+    IngestDocument result = run(processor, Map.of("text", new ArrayList<>(List.of(first, second))));
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> passages = (List<Map<String, Object>>) result.getFieldValue("vector", List.class);
+    TextEmbedder model = loaded("minilm");
+    TextChunker chunker = new TextChunker(model, new ChunkingSettings(ChunkingSettings.Strategy.SENTENCE, 24, 0, 100, false));
+    List<Passage> expected = chunker.chunk(first, PromptTemplate.NONE, null).passages();
+    assertEquals(expected.size() + 1, passages.size());
+    for (int i = 0; i < passages.size(); i++) {
+      Map<String, Object> passage = passages.get(i);
+      int element = i < expected.size() ? 0 : 1;
+      String text = element == 0 ? first : second;
+      assertEquals(List.of("vector", "text", "element", "start_offset", "end_offset"), List.copyOf(passage.keySet()));
+      assertEquals(element, passage.get("element"));
+      int start = (Integer) passage.get("start_offset");
+      int end = (Integer) passage.get("end_offset");
+      assertEquals(text.substring(start, end), passage.get("text"));
+      Embedding alone = model.embed(EmbeddingInput.of(text.substring(start, end), PromptTemplate.NONE), 384);
+      List<?> vector = (List<?>) passage.get("vector");
+      double cosine = 0;
+      for (int d = 0; d < 384; d++) {
+        cosine += alone.vector()[d] * ((Number) vector.get(d)).floatValue();
+      }
+      assertEquals(1.0, cosine, 1e-3, "passage " + i + " embeds as its text alone");
+    }
+    assertEquals(false, result.getFieldValue("limited", Boolean.class));
+  }
+
+  @Test
+  void chunkingErrorsNameTheFieldAndTheLimit() throws Exception {
+    loaded("minilm");
+    String longText = "The heart beats a hundred thousand times a day. ".repeat(30);
+    EmbeddingGemmaProcessor strict = factory.create(Map.of(), "tag", null, config(
+        "chunking", new HashMap<>(Map.of("max_tokens", 16, "max_passages", 3, "overlap", 0))), null);
+    assertEquals(
+        "field [text] makes 30 passages of at most 16 tokens, more than the 3 allowed; raise the passage limit, use longer passages, or keep only the first passages",
+        failure(strict, Map.of("text", longText)));
+    assertEquals(
+        "field [text][1] makes 30 passages of at most 16 tokens, more than the 3 allowed; raise the passage limit, use longer passages, or keep only the first passages",
+        failure(strict, Map.of("text", new ArrayList<>(List.of("short", longText)))));
+    assertEquals("field [text] is an empty array: there is no text to embed", failure(strict, Map.of("text", new ArrayList<>())));
+    assertEquals("field [text][1] is a number: only a string can be embedded", failure(strict, Map.of("text", new ArrayList<>(List.of("a", 5)))));
+    assertEquals("field [text][0] is empty: there is no text to embed", failure(strict, Map.of("text", new ArrayList<>(List.of(" ")))));
+
+    EmbeddingGemmaProcessor keepFirst = factory.create(Map.of(), "tag", null, config(
+        "truncated_field", "limited", "chunking",
+        new HashMap<>(Map.of("max_tokens", 16, "max_passages", 3, "overlap", 0, "on_too_many_passages", "keep_first", "include_text", false))), null);
+    IngestDocument kept = run(keepFirst, Map.of("text", longText));
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> passages = (List<Map<String, Object>>) kept.getFieldValue("vector", List.class);
+    assertEquals(3, passages.size());
+    assertEquals(List.of("vector", "start_offset", "end_offset"), List.copyOf(passages.get(0).keySet()));
+    assertEquals(true, kept.getFieldValue("limited", Boolean.class));
+  }
+
+  private static IngestDocument run(EmbeddingGemmaProcessor processor, Map<String, Object> source) throws Exception {
+    CompletableFuture<IngestDocument> done = new CompletableFuture<>();
+    processor.execute(new IngestDocument("index", "1", 1, null, null, new HashMap<>(source)), (result, e) -> {
+      if (e != null) {
+        done.completeExceptionally(e);
+      } else {
+        done.complete(result);
+      }
+    });
+    return done.get(30, TimeUnit.SECONDS);
   }
 
   private static String failure(EmbeddingGemmaProcessor processor, Map<String, Object> source) throws Exception {

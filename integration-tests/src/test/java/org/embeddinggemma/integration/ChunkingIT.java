@@ -1,0 +1,153 @@
+package org.embeddinggemma.integration;
+
+import static org.embeddinggemma.integration.SingleNodeIT.json;
+import static org.embeddinggemma.integration.SingleNodeIT.ok;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.util.List;
+import java.util.Map;
+import org.embeddinggemma.testing.Corpus;
+import org.embeddinggemma.testing.LongDocuments;
+import org.embeddinggemma.testing.TestModels;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Long documents on a real node: with chunking, passages in a nested field and a kNN search that
+ * returns the document with the passage that answers; without, one vector of each document's start.
+ */
+class ChunkingIT {
+
+  static ElasticsearchCluster cluster;
+  static List<LongDocuments.Document> documents = LongDocuments.documents();
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = ElasticsearchCluster.start("chunking", 1, Map.of("minilm", TestModels.miniLm()), Map.of("embedding_gemma.default_model", "minilm"));
+    ok(cluster.request("PUT", "/passages", """
+        {"settings": {"number_of_shards": 1, "number_of_replicas": 0},
+         "mappings": {"properties": {
+           "title": {"type": "keyword"},
+           "body": {"type": "text"},
+           "passages": {"type": "nested", "properties": {
+             "vector": {"type": "dense_vector", "dims": 384, "element_type": "byte", "similarity": "cosine", "index_options": {"type": "hnsw"}},
+             "text": {"type": "text", "index": false},
+             "start_offset": {"type": "integer"},
+             "end_offset": {"type": "integer"}}}}}}"""));
+    ok(cluster.request("PUT", "/_ingest/pipeline/passages", """
+        {"processors": [{"embedding_gemma": {"field": "body", "target_field": "passages", "title_field": "title",
+                                             "chunking": {"max_tokens": 128}}}]}"""));
+    cluster.createByteVectorIndex("whole", 384, "{\"number_of_shards\": 1, \"number_of_replicas\": 0}");
+    ok(cluster.request("PUT", "/_ingest/pipeline/whole", """
+        {"processors": [{"embedding_gemma": {"field": "body", "target_field": "vector"}}]}"""));
+    StringBuilder bulk = new StringBuilder();
+    for (LongDocuments.Document document : documents) {
+      String source = "{\"title\": " + json(document.title()) + ", \"body\": " + json(document.text()) + "}";
+      bulk.append("{\"index\": {\"_index\": \"passages\", \"_id\": \"").append(document.id()).append("\", \"pipeline\": \"passages\"}}\n").append(source).append('\n');
+      bulk.append("{\"index\": {\"_index\": \"whole\", \"_id\": \"").append(document.id()).append("\", \"pipeline\": \"whole\"}}\n").append(source).append('\n');
+    }
+    JsonObject response = ok(cluster.request("POST", "/_bulk?refresh=true", bulk.toString()));
+    assertEquals(false, response.get("errors").getAsBoolean(), response.toString());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  static String knn(String query, int k) {
+    return """
+        {"field": "passages.vector", "k": %d, "num_candidates": 100,
+         "query_vector_builder": {"embedding_gemma": {"model_text": %s}},
+         "inner_hits": {"size": 1, "_source": {"excludes": ["passages.vector"]}}}""".formatted(k, json(query));
+  }
+
+  @Test
+  void chunkingFindsAnswersDeepInsideDocumentsThatOneVectorMisses() {
+    int right = 0;
+    int rightPassage = 0;
+    int rightWhole = 0;
+    List<Corpus.Sentence> sentences = Corpus.sentences();
+    for (Corpus.Query query : Corpus.queries()) {
+      String expectedDocument = LongDocuments.documentOf(query.expected());
+      String answer = sentences.stream().filter(s -> s.id().equals(query.expected())).findFirst().orElseThrow().text();
+      JsonObject response = ok(cluster.request("POST", "/passages/_search", "{\"knn\": " + knn(query.query(), 3) + ", \"_source\": [\"title\"]}"));
+      JsonObject top = response.getAsJsonObject("hits").getAsJsonArray("hits").get(0).getAsJsonObject();
+      if (top.get("_id").getAsString().equals(expectedDocument)) {
+        right++;
+        JsonObject passage = innerHit(top);
+        if (passage.get("text").getAsString().contains(answer)) {
+          rightPassage++;
+        }
+        String body = documents.stream().filter(d -> d.id().equals(expectedDocument)).findFirst().orElseThrow().text();
+        assertEquals(body.substring(passage.get("start_offset").getAsInt(), passage.get("end_offset").getAsInt()), passage.get("text").getAsString());
+      }
+      JsonObject whole = ok(cluster.request("POST", "/whole/_search", """
+          {"knn": {"field": "vector", "k": 3, "num_candidates": 50,
+                   "query_vector_builder": {"embedding_gemma": {"model_text": %s}}}, "_source": false}""".formatted(json(query.query()))));
+      rightWhole += SingleNodeIT.hitIds(whole).get(0).equals(expectedDocument) ? 1 : 0;
+    }
+    int queries = Corpus.queries().size();
+    System.out.printf("long documents: chunked, right document first %d of %d, its best passage holds the answer %d; one vector per document: %d%n",
+        right, queries, rightPassage, rightWhole);
+    assertTrue(right >= queries * 8 / 10, right + " of " + queries + " right with chunking");
+    assertTrue(rightPassage >= right * 9 / 10, rightPassage + " of " + right + " best passages hold the answer");
+    assertTrue(rightWhole <= queries * 3 / 10, rightWhole + " of " + queries + " right with one vector per document");
+  }
+
+  private static JsonObject innerHit(JsonObject hit) {
+    JsonArray inner = hit.getAsJsonObject("inner_hits").getAsJsonObject("passages").getAsJsonObject("hits").getAsJsonArray("hits");
+    return inner.get(0).getAsJsonObject().getAsJsonObject("_source");
+  }
+
+  @Test
+  void theKnnQueryAndRetrieverAndAParentFilterWorkOnPassages() {
+    Corpus.Query query = Corpus.queries().get(0);
+    String expected = LongDocuments.documentOf(query.expected());
+    JsonObject asQuery = ok(cluster.request("POST", "/passages/_search", """
+        {"query": {"nested": {"path": "passages", "score_mode": "max",
+                              "query": {"knn": {"field": "passages.vector", "k": 10, "num_candidates": 100,
+                                                "query_vector_builder": {"embedding_gemma": {"model_text": %s}}}},
+                              "inner_hits": {"size": 1, "_source": {"excludes": ["passages.vector"]}}}},
+         "_source": false, "size": 3}""".formatted(json(query.query()))));
+    assertEquals(expected, SingleNodeIT.hitIds(asQuery).get(0));
+    JsonObject retriever = ok(cluster.request("POST", "/passages/_search", """
+        {"retriever": {"knn": {"field": "passages.vector", "k": 3, "num_candidates": 100,
+                               "query_vector_builder": {"embedding_gemma": {"model_text": %s}}}},
+         "_source": false, "size": 3}""".formatted(json(query.query()))));
+    assertEquals(expected, SingleNodeIT.hitIds(retriever).get(0));
+    String expectedTitle = documents.stream().filter(d -> d.id().equals(expected)).findFirst().orElseThrow().title();
+    String otherTitle = documents.stream().filter(d -> !d.id().equals(expected)).findFirst().orElseThrow().title();
+    JsonObject filtered = ok(cluster.request("POST", "/passages/_search", """
+        {"knn": {"field": "passages.vector", "k": 3, "num_candidates": 100,
+                 "query_vector_builder": {"embedding_gemma": {"model_text": %s}},
+                 "filter": {"term": {"title": %s}}}, "_source": ["title"]}""".formatted(json(query.query()), json(otherTitle))));
+    assertEquals(1, filtered.getAsJsonObject("hits").getAsJsonArray("hits").size(), "the one document with that title");
+    for (JsonElement hit : filtered.getAsJsonObject("hits").getAsJsonArray("hits")) {
+      assertEquals(otherTitle, hit.getAsJsonObject().getAsJsonObject("_source").get("title").getAsString(), "filtered on the parent's title");
+    }
+    assertTrue(!expectedTitle.equals(otherTitle));
+  }
+
+  @Test
+  void passageVectorsEqualEmbedOfTheirText() {
+    LongDocuments.Document document = documents.get(5);
+    JsonObject simulated = ok(cluster.request("POST", "/_ingest/pipeline/passages/_simulate", """
+        {"docs": [{"_source": {"title": %s, "body": %s}}]}""".formatted(json(document.title()), json(document.text()))));
+    JsonArray passages = simulated.getAsJsonArray("docs").get(0).getAsJsonObject().getAsJsonObject("doc").getAsJsonObject("_source").getAsJsonArray("passages");
+    assertTrue(passages.size() > 10, passages.size() + " passages");
+    for (int i = 0; i < passages.size(); i += 7) {
+      JsonObject passage = passages.get(i).getAsJsonObject();
+      JsonObject embedded = ok(cluster.request("POST", "/_embedding_gemma/_embed", """
+          {"texts": [%s], "title": %s}""".formatted(json(passage.get("text").getAsString()), json(document.title()))));
+      assertEquals(embedded.getAsJsonArray("embeddings").get(0).getAsJsonObject().getAsJsonArray("vector"), passage.getAsJsonArray("vector"), "passage " + i);
+    }
+  }
+}
