@@ -26,19 +26,22 @@ class ChunkingIT {
   static ElasticsearchCluster cluster;
   static List<LongDocuments.Document> documents = LongDocuments.documents();
 
+  static final String PASSAGES_INDEX = """
+      {"settings": {"number_of_shards": 1, "number_of_replicas": 0},
+       "mappings": {"properties": {
+         "title": {"type": "keyword"},
+         "body": {"type": "text"},
+         "cut": {"type": "boolean"},
+         "passages": {"type": "nested", "properties": {
+           "vector": {"type": "dense_vector", "dims": 384, "element_type": "byte", "similarity": "cosine", "index_options": {"type": "hnsw"}},
+           "text": {"type": "text", "index": false},
+           "start_offset": {"type": "integer"},
+           "end_offset": {"type": "integer"}}}}}}""";
+
   @BeforeAll
   static void start() throws Exception {
     cluster = ElasticsearchCluster.start("chunking", 1, Map.of("minilm", TestModels.miniLm()), Map.of("embedding_gemma.default_model", "minilm"));
-    ok(cluster.request("PUT", "/passages", """
-        {"settings": {"number_of_shards": 1, "number_of_replicas": 0},
-         "mappings": {"properties": {
-           "title": {"type": "keyword"},
-           "body": {"type": "text"},
-           "passages": {"type": "nested", "properties": {
-             "vector": {"type": "dense_vector", "dims": 384, "element_type": "byte", "similarity": "cosine", "index_options": {"type": "hnsw"}},
-             "text": {"type": "text", "index": false},
-             "start_offset": {"type": "integer"},
-             "end_offset": {"type": "integer"}}}}}}"""));
+    ok(cluster.request("PUT", "/passages", PASSAGES_INDEX));
     ok(cluster.request("PUT", "/_ingest/pipeline/passages", """
         {"processors": [{"embedding_gemma": {"field": "body", "target_field": "passages", "title_field": "title",
                                              "chunking": {"max_tokens": 128}}}]}"""));
@@ -134,6 +137,45 @@ class ChunkingIT {
       assertEquals(otherTitle, hit.getAsJsonObject().getAsJsonObject("_source").get("title").getAsString(), "filtered on the parent's title");
     }
     assertTrue(!expectedTitle.equals(otherTitle));
+  }
+
+  @Test
+  void aTenMegabyteDocumentFailsWithTheLimitOrKeepsItsFirstPassagesAndTheBulkGoesOn() throws Exception {
+    ok(cluster.request("PUT", "/_ingest/pipeline/passages-first", """
+        {"processors": [{"embedding_gemma": {"field": "body", "target_field": "passages", "truncated_field": "cut",
+                                             "chunking": {"max_tokens": 128, "on_too_many_passages": "keep_first"}}}]}"""));
+    // An index of its own: the huge documents repeat the others' text.
+    ok(cluster.request("PUT", "/huge", PASSAGES_INDEX));
+    StringBuilder huge = new StringBuilder();
+    for (int i = 0; huge.length() < 10_000_000; i++) {
+      huge.append(documents.get(i % documents.size()).text()).append("\n\n");
+    }
+    String body = json(huge.toString());
+    long rssBefore = cluster.residentBytes(cluster.nodes().get(0));
+    JsonObject bulk = ok(cluster.request("POST", "/_bulk?refresh=true", """
+        {"index": {"_index": "huge", "_id": "huge", "pipeline": "passages"}}
+        {"body": %s}
+        {"index": {"_index": "huge", "_id": "small", "pipeline": "passages"}}
+        {"body": "A small document beside a huge one."}
+        {"index": {"_index": "huge", "_id": "huge-first", "pipeline": "passages-first"}}
+        {"body": %s}
+        """.formatted(body, body)));
+    JsonArray items = bulk.getAsJsonArray("items");
+    JsonObject huge0 = items.get(0).getAsJsonObject().getAsJsonObject("index");
+    assertEquals(400, huge0.get("status").getAsInt(), huge0.toString());
+    assertEquals(
+        "field [body] makes more than 100 passages of at most 128 tokens, the most allowed (it holds more than 128520 tokens);"
+            + " raise the passage limit, use longer passages, or keep only the first passages",
+        huge0.getAsJsonObject("error").get("reason").getAsString());
+    assertEquals(201, items.get(1).getAsJsonObject().getAsJsonObject("index").get("status").getAsInt());
+    assertEquals(201, items.get(2).getAsJsonObject().getAsJsonObject("index").get("status").getAsInt());
+    JsonObject first = ok(cluster.request("GET", "/huge/_doc/huge-first?_source_excludes=body,passages.vector", null)).getAsJsonObject("_source");
+    assertEquals(100, first.getAsJsonArray("passages").size());
+    assertEquals(true, first.get("cut").getAsBoolean());
+    long rssAfter = cluster.residentBytes(cluster.nodes().get(0));
+    System.out.printf("10 MB documents: node RSS %d MB -> %d MB%n", rssBefore >> 20, rssAfter >> 20);
+    assertTrue(cluster.alive(cluster.nodes().get(0)));
+    assertEquals("green", ok(cluster.request("GET", "/_cluster/health", null)).get("status").getAsString());
   }
 
   @Test

@@ -6,12 +6,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.embeddinggemma.engine.ChunkingSettings;
 import org.embeddinggemma.engine.EmbedderSettings;
 import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.PromptTemplate;
 import org.embeddinggemma.engine.Task;
+import org.embeddinggemma.engine.TextChunker;
 import org.embeddinggemma.engine.TextEmbedder;
 import org.embeddinggemma.testing.Corpus;
+import org.embeddinggemma.testing.LongDocuments;
 import org.embeddinggemma.testing.TestModels;
 
 /**
@@ -91,6 +94,9 @@ public final class IngestBenchmark {
       if (measureSearch) {
         cluster.request("POST", "/bench-0/_refresh", null);
         searchLatency(cluster, "bench-0");
+        if (dims == 384) { // MiniLM; at full scale the long documents would take minutes per round
+          longDocuments(cluster, model, dims, rounds);
+        }
         memoryAcrossShapes(cluster, node);
       }
       return best;
@@ -146,6 +152,60 @@ public final class IngestBenchmark {
     System.out.printf(
         "model runs: %d for %d searches with new texts and %d with repeated ones (the %d repeated texts once each)%n",
         runs, (repeats + 1) * queries.size(), (repeats + 1) * queries.size(), queries.size());
+  }
+
+  /**
+   * The 24 long documents through the processor with chunking (sentences, 128 tokens) against the
+   * engine alone chunking and embedding the same documents: documents and passages per second.
+   */
+  private static void longDocuments(ElasticsearchCluster cluster, Path model, int dims, int rounds) {
+    List<LongDocuments.Document> documents = LongDocuments.documents();
+    cluster.request("PUT", "/_ingest/pipeline/long", """
+        {"processors": [{"embedding_gemma": {"field": "body", "target_field": "passages", "chunking": {"max_tokens": 128}}}]}""");
+    ChunkingSettings chunking = new ChunkingSettings(ChunkingSettings.Strategy.SENTENCE, 128, 1, 100, false);
+    double nodeSeconds = Double.MAX_VALUE;
+    for (int round = 0; round <= rounds; round++) {
+      String index = "long-" + round;
+      cluster.request("PUT", "/" + index, """
+          {"mappings": {"properties": {"body": {"type": "text"}, "passages": {"type": "nested", "properties": {
+             "vector": {"type": "dense_vector", "dims": %d, "element_type": "byte", "similarity": "cosine", "index_options": {"type": "hnsw"}},
+             "text": {"type": "text", "index": false}}}}}}""".formatted(dims));
+      StringBuilder bulk = new StringBuilder();
+      for (LongDocuments.Document document : documents) {
+        bulk.append("{\"index\": {\"_index\": \"").append(index).append("\"}}\n{\"body\": ").append(SingleNodeIT.json(document.text())).append("}\n");
+      }
+      long start = System.nanoTime();
+      JsonObject response = cluster.request("POST", "/_bulk?pipeline=long", bulk.toString()).json();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      if (response.get("errors").getAsBoolean()) {
+        throw new IllegalStateException("bulk failed: " + response);
+      }
+      if (round > 0) {
+        nodeSeconds = Math.min(nodeSeconds, seconds);
+      }
+    }
+    int passages;
+    double engineSeconds = Double.MAX_VALUE;
+    try (TextEmbedder embedder = TextEmbedder.open(model, new EmbedderSettings(Runtime.getRuntime().availableProcessors(), 16))) {
+      PromptTemplate prompt = embedder.takesTaskPrompts() ? embedder.prompt(Task.DOCUMENT) : PromptTemplate.NONE;
+      TextChunker chunker = new TextChunker(embedder, chunking);
+      passages = 0;
+      for (int round = 0; round <= rounds; round++) {
+        long start = System.nanoTime();
+        List<EmbeddingInput> inputs = new ArrayList<>();
+        for (LongDocuments.Document document : documents) {
+          inputs.addAll(chunker.chunk(document.text(), prompt, null).inputs(document.text(), prompt, null));
+        }
+        embedder.embed(inputs, dims);
+        passages = inputs.size();
+        if (round > 0) {
+          engineSeconds = Math.min(engineSeconds, (System.nanoTime() - start) / 1e9);
+        }
+      }
+    }
+    System.out.printf(
+        "long documents (%d, %d passages of up to 128 tokens): processor %.2f docs/s, %.1f passages/s | engine alone (chunk and embed) %.1f passages/s | processor reaches %.0f%%%n",
+        documents.size(), passages, documents.size() / nodeSeconds, passages / nodeSeconds, passages / engineSeconds, 100 * engineSeconds / nodeSeconds);
   }
 
   /**

@@ -20,7 +20,8 @@ public final class TextChunker {
    * The passages of one text.
    *
    * @param passages in text order
-   * @param found how many passages the text made; more than {@code passages.size()} when only the
+   * @param found how many passages the text made (or, for a text far past the limit, of which only
+   *     the start was split, more than the limit); more than {@code passages.size()} when only the
    *     first ones were kept
    */
   public record Chunks(List<Passage> passages, int found) {
@@ -71,16 +72,28 @@ public final class TextChunker {
     if (!EmbeddingInput.hasContent(text)) {
       throw new IllegalArgumentException("text has nothing to embed: " + EmbeddingInput.NO_CONTENT);
     }
-    TokenSpans spans = embedder.tokenSpans(text);
-    if (spans.size() == 0) {
-      throw new IllegalArgumentException("text has nothing to embed: it makes no tokens");
-    }
     int overhead = embedder.tokenize(new EmbeddingInput("a", prompt, title)).length() - embedder.tokenSpans("a").size();
     int budget = settings.maxTokens() - overhead;
     if (budget < 1) {
       throw new IllegalArgumentException(
           "max_tokens [" + settings.maxTokens() + "] leaves no room for text after the prompt, title and special tokens ("
               + overhead + " tokens)");
+    }
+    // Passage k ends within k * budget tokens: a text past (limit + 2) * budget tokens makes more
+    // passages than allowed, and its first passages lie within them (one to spare for the cut).
+    // Failing texts are split up to ten times further, so that the error can say how many
+    // passages a text makes unless it is far past the limit.
+    long mostTokens = (long) (settings.maxPassages() + 2) * budget * (settings.keepFirstPassages() ? 1 : 10);
+    TokenSpans spans = embedder.tokenSpans(text, (int) Math.min(Integer.MAX_VALUE - 1, mostTokens));
+    boolean cut = spans.size() > mostTokens;
+    if (spans.size() == 0) {
+      throw new IllegalArgumentException("text has nothing to embed: it makes no tokens");
+    }
+    if (cut && !settings.keepFirstPassages()) {
+      throw new IllegalArgumentException(
+          "text makes more than " + settings.maxPassages() + " passages of at most " + settings.maxTokens()
+              + " tokens, the most allowed (it holds more than " + mostTokens + " tokens); raise the passage limit, use longer"
+              + " passages, or keep only the first passages");
     }
     if (settings.strategy() == ChunkingSettings.Strategy.TOKENS && settings.overlap() >= budget) {
       throw new IllegalArgumentException(
@@ -91,10 +104,15 @@ public final class TextChunker {
         settings.strategy() == ChunkingSettings.Strategy.TOKENS
             ? windows(text, spans, 0, spans.size(), budget, settings.overlap())
             : sentences(text, spans, budget);
-    List<Passage> passages = new ArrayList<>(ranges.size());
-    for (int i = 0; i < ranges.size(); i++) {
+    // When the tokenising stopped early, the last range may end there, not where the text does.
+    int kept = cut ? ranges.size() - 1 : ranges.size();
+    List<Passage> passages = new ArrayList<>(kept);
+    for (int i = 0; i < kept; i++) {
       int next = i + 1 < ranges.size() ? spans.starts()[ranges.get(i + 1)[0]] : text.length();
       fit(text, spans, ranges.get(i), i == 0 ? 0 : spans.starts()[ranges.get(i)[0]], next, prompt, title, passages);
+    }
+    if (cut) {
+      return new Chunks(List.copyOf(passages.subList(0, Math.min(passages.size(), settings.maxPassages()))), passages.size() + 1);
     }
     if (passages.size() > settings.maxPassages()) {
       if (!settings.keepFirstPassages()) {

@@ -180,6 +180,11 @@ public final class TextEmbedder implements AutoCloseable {
     return tokenizer.tokenSpans(text);
   }
 
+  /** As {@link #tokenSpans(String)}, stopping once more than {@code most} tokens are found. */
+  public TokenSpans tokenSpans(String text, int most) {
+    return tokenizer.tokenSpans(text, most);
+  }
+
   /** Tokenises a text exactly as {@link #embed} does, prompt included. */
   public TokenizedText tokenize(EmbeddingInput input) {
     return tokenizer.encode(input.promptedText());

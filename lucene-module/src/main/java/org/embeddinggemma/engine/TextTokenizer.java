@@ -210,34 +210,90 @@ public final class TextTokenizer implements AutoCloseable {
    * @return per token, its start and end offsets in UTF-16 code units ({@code String} indices)
    */
   public TokenSpans tokenSpans(String text) {
-    Encoding first = tokenizer.encode(text, false, true);
+    IntList starts = new IntList();
+    IntList ends = new IntList();
+    encodeSpans(text, 0, text.length(), starts, ends);
+    return new TokenSpans(starts.toArray(), ends.toArray());
+  }
+
+  /** Characters tokenised at once by {@link #tokenSpans(String, int)}. */
+  static final int SPAN_WINDOW = 1 << 16;
+
+  /**
+   * As {@link #tokenSpans(String)}, stopping once more than {@code most} tokens are found, so that
+   * a huge text costs no more than its start. The text is tokenised in windows of about {@value
+   * #SPAN_WINDOW} characters that end before a run of whitespace, where the tokenizers split
+   * anyway, so the spans are those of the whole text.
+   */
+  public TokenSpans tokenSpans(String text, int most) {
+    IntList starts = new IntList();
+    IntList ends = new IntList();
+    int from = 0;
+    while (from < text.length() && starts.size <= most) {
+      int to = windowEnd(text, from);
+      encodeSpans(text, from, to, starts, ends);
+      from = to;
+    }
+    return new TokenSpans(starts.toArray(), ends.toArray());
+  }
+
+  private static int windowEnd(String text, int from) {
+    if (text.length() - from <= SPAN_WINDOW) {
+      return text.length();
+    }
+    int end = from + SPAN_WINDOW;
+    int cut = end;
+    while (cut > from + SPAN_WINDOW / 2 && !Character.isWhitespace(text.charAt(cut))) {
+      cut--;
+    }
+    if (Character.isWhitespace(text.charAt(cut))) {
+      while (cut > from + 1 && Character.isWhitespace(text.charAt(cut - 1))) {
+        cut--;
+      }
+      return cut;
+    }
+    // No whitespace near: cut anywhere but inside a surrogate pair.
+    return Character.isLowSurrogate(text.charAt(end)) ? end - 1 : end;
+  }
+
+  private void encodeSpans(String text, int from, int to, IntList starts, IntList ends) {
+    String window = text.substring(from, to);
+    Encoding first = tokenizer.encode(window, false, true);
     List<Encoding> encodings = new ArrayList<>();
     encodings.add(first);
-    // Truncation hands the rest of a long text back as overflowing encodings, in order.
+    // Truncation hands the rest of a long window back as overflowing encodings, in order.
     encodings.addAll(Arrays.asList(first.getOverflowing()));
-    int count = 0;
-    for (Encoding encoding : encodings) {
-      count += encoding.getCharTokenSpans().length;
-    }
     // The tokenizer counts offsets in code points; Java strings index UTF-16 code units.
-    int[] utf16 = new int[text.codePointCount(0, text.length()) + 1];
+    int[] utf16 = new int[window.codePointCount(0, window.length()) + 1];
     for (int codePoint = 0, index = 0; codePoint < utf16.length; codePoint++) {
       utf16[codePoint] = index;
-      if (index < text.length()) {
-        index += Character.charCount(text.codePointAt(index));
+      if (index < window.length()) {
+        index += Character.charCount(window.codePointAt(index));
       }
     }
-    int[] starts = new int[count];
-    int[] ends = new int[count];
-    int token = 0;
     for (Encoding encoding : encodings) {
       for (CharSpan span : encoding.getCharTokenSpans()) {
-        starts[token] = utf16[Math.min(span.getStart(), utf16.length - 1)];
-        ends[token] = utf16[Math.min(span.getEnd(), utf16.length - 1)];
-        token++;
+        starts.add(from + utf16[Math.min(span.getStart(), utf16.length - 1)]);
+        ends.add(from + utf16[Math.min(span.getEnd(), utf16.length - 1)]);
       }
     }
-    return new TokenSpans(starts, ends);
+  }
+
+  /** A growable int array. */
+  private static final class IntList {
+    int[] values = new int[256];
+    int size;
+
+    void add(int value) {
+      if (size == values.length) {
+        values = Arrays.copyOf(values, size * 2);
+      }
+      values[size++] = value;
+    }
+
+    int[] toArray() {
+      return Arrays.copyOf(values, size);
+    }
   }
 
   @Override

@@ -179,6 +179,45 @@ class TextChunkerTest {
   }
 
   @Test
+  void aHugeTextIsSplitOnlyAsFarAsTheLimitNeeds() {
+    StringBuilder huge = new StringBuilder();
+    while (huge.length() < 10_000_000) {
+      huge.append(corpus);
+    }
+    String text = huge.toString();
+    long start = System.nanoTime();
+    IllegalArgumentException tooMany = assertThrows(IllegalArgumentException.class,
+        () -> new TextChunker(miniLm, new ChunkingSettings(Strategy.SENTENCE, 128, 0, 100, false)).chunk(text, PromptTemplate.NONE, null));
+    assertEquals(
+        "text makes more than 100 passages of at most 128 tokens, the most allowed (it holds more than 128520 tokens); raise the passage limit,"
+            + " use longer passages, or keep only the first passages",
+        tooMany.getMessage());
+    TextChunker.Chunks first = new TextChunker(miniLm, new ChunkingSettings(Strategy.SENTENCE, 128, 0, 100, true)).chunk(text, PromptTemplate.NONE, null);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(100, first.passages().size());
+    assertTrue(first.limited());
+    // The same first passages as the start of the text alone gives.
+    String start100 = text.substring(0, first.passages().get(99).end() + 2000);
+    List<Passage> fromStart = new TextChunker(miniLm, new ChunkingSettings(Strategy.SENTENCE, 128, 0, 1000, false)).chunk(start100, PromptTemplate.NONE, null).passages();
+    assertEquals(fromStart.subList(0, 100), first.passages());
+    assertTrue(millis < 10_000, "10 MB split in " + millis + " ms: only its start is tokenised");
+  }
+
+  @Test
+  void tokenSpansInWindowsMatchTheWholeText() {
+    StringBuilder text = new StringBuilder();
+    while (text.length() < 3 * TextTokenizer.SPAN_WINDOW) {
+      text.append(corpus);
+    }
+    for (TextEmbedder embedder : List.of(miniLm, gemma)) {
+      TokenSpans windows = embedder.tokenSpans(text.toString(), Integer.MAX_VALUE - 1);
+      TokenSpans whole = embedder.tokenSpans(text.toString());
+      assertEquals(whole.size(), windows.size());
+      assertTrue(java.util.Arrays.equals(whole.starts(), windows.starts()) && java.util.Arrays.equals(whole.ends(), windows.ends()));
+    }
+  }
+
+  @Test
   void settingsAreChecked() {
     assertEquals("max_tokens must be at least 8, got 4",
         assertThrows(IllegalArgumentException.class, () -> new ChunkingSettings(Strategy.SENTENCE, 4, 0, 10, false)).getMessage());
