@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.embeddinggemma.engine.ChunkingSettings.Strategy;
 import org.embeddinggemma.testing.Corpus;
+import org.embeddinggemma.testing.LongDocuments;
 import org.embeddinggemma.testing.TestModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -215,6 +216,14 @@ class TextChunkerTest {
       assertEquals(whole.size(), windows.size());
       assertTrue(java.util.Arrays.equals(whole.starts(), windows.starts()) && java.util.Arrays.equals(whole.ends(), windows.ends()));
     }
+  }
+
+  @Test
+  void theLongDocumentsAreLongInGemmaTokens() {
+    List<Integer> lengths = LongDocuments.documents().stream().map(d -> gemma.tokenSpans(d.text()).size()).toList();
+    assertEquals(LongDocuments.COUNT, lengths.size());
+    assertTrue(lengths.stream().allMatch(n -> n >= 1500 && n <= 4500), lengths.toString());
+    assertTrue(lengths.stream().filter(n -> n > 2048).count() >= 4, "several past EmbeddingGemma's window: " + lengths);
   }
 
   @Test
