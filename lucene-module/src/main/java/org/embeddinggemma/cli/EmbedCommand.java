@@ -294,7 +294,7 @@ public final class EmbedCommand {
           case "--batch-size" -> options.batchSize = positive(args, ++i, arg);
           case "--chunk" -> strategy = ChunkingSettings.Strategy.fromName(value(args, ++i, arg));
           case "--chunk-tokens" -> chunkTokens = positive(args, ++i, arg);
-          case "--chunk-overlap" -> overlap = nonNegative(args, ++i, arg);
+          case "--chunk-overlap" -> overlap = atLeast(0, args, ++i, arg);
           case "--max-passages" -> maxPassages = positive(args, ++i, arg);
           case "--keep-first-passages" -> keepFirst = true;
           default -> throw new IllegalArgumentException("unknown argument [" + arg + "]");
@@ -325,30 +325,21 @@ public final class EmbedCommand {
       return args[index];
     }
 
-    private static int nonNegative(String[] args, int index, String name) {
-      String value = value(args, index, name);
-      try {
-        int number = Integer.parseInt(value);
-        if (number >= 0) {
-          return number;
-        }
-      } catch (NumberFormatException e) {
-        // reported below with the rule
-      }
-      throw new IllegalArgumentException(name + " must be a whole number of at least 0, got [" + value + "]");
+    private static int positive(String[] args, int index, String name) {
+      return atLeast(1, args, index, name);
     }
 
-    private static int positive(String[] args, int index, String name) {
+    private static int atLeast(int least, String[] args, int index, String name) {
       String value = value(args, index, name);
       try {
         int number = Integer.parseInt(value);
-        if (number >= 1) {
+        if (number >= least) {
           return number;
         }
       } catch (NumberFormatException e) {
         // reported below with the rule
       }
-      throw new IllegalArgumentException(name + " must be a whole number of at least 1, got [" + value + "]");
+      throw new IllegalArgumentException(name + " must be a whole number of at least " + least + ", got [" + value + "]");
     }
   }
 }

@@ -119,17 +119,7 @@ class EmbeddingGemmaProcessorTests {
   @Test
   void processorWritesTheEnginesVector() throws Exception {
     EmbeddingGemmaProcessor processor = factory.create(Map.of(), "tag", null, config("dims", 64, "element_type", "float"), null);
-    IngestDocument document = new IngestDocument("index", "1", 1, null, null, new HashMap<>(Map.of("text", "The heart beats a hundred thousand times a day.")));
-    CompletableFuture<IngestDocument> done = new CompletableFuture<>();
-    processor.execute(document, (result, e) -> {
-      if (e != null) {
-        done.completeExceptionally(e);
-      } else {
-        done.complete(result);
-      }
-    });
-    IngestDocument result = done.get(30, TimeUnit.SECONDS);
-    assertSame(document, result);
+    IngestDocument result = run(processor, Map.of("text", "The heart beats a hundred thousand times a day."));
     List<?> vector = result.getFieldValue("vector", List.class);
     TextEmbedder model = loaded("minilm");
     Embedding expected = model.embed(EmbeddingInput.of("The heart beats a hundred thousand times a day.", PromptTemplate.NONE), 64);
@@ -345,16 +335,20 @@ class EmbeddingGemmaProcessorTests {
     assertEquals(true, kept.getFieldValue("limited", Boolean.class));
   }
 
+  /** Runs the processor on a document of {@code source}; the result is that same document. */
   private static IngestDocument run(EmbeddingGemmaProcessor processor, Map<String, Object> source) throws Exception {
     CompletableFuture<IngestDocument> done = new CompletableFuture<>();
-    processor.execute(new IngestDocument("index", "1", 1, null, null, new HashMap<>(source)), (result, e) -> {
+    IngestDocument document = new IngestDocument("index", "1", 1, null, null, new HashMap<>(source));
+    processor.execute(document, (result, e) -> {
       if (e != null) {
         done.completeExceptionally(e);
       } else {
         done.complete(result);
       }
     });
-    return done.get(30, TimeUnit.SECONDS);
+    IngestDocument result = done.get(30, TimeUnit.SECONDS);
+    assertSame(document, result);
+    return result;
   }
 
   private static String failure(EmbeddingGemmaProcessor processor, Map<String, Object> source) throws Exception {
