@@ -149,7 +149,7 @@ class EmbeddingGemmaProcessorTests {
 
   @Test
   void documentsPastTheWaitingBoundAreRejectedAndNoOthers() throws Exception {
-    ExecutorService single = EsExecutors.newFixed("single", 1, 1000, EsExecutors.daemonThreadFactory("test", "bound"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
+    ExecutorService single = singleThread("bound", 1000);
     try {
       loaded("minilm");
       EmbeddingStats stats = new EmbeddingStats();
@@ -183,7 +183,7 @@ class EmbeddingGemmaProcessorTests {
 
   @Test
   void aTextTheModelCannotTakeFailsAloneAndNotItsBatch() throws Exception {
-    ExecutorService single = EsExecutors.newFixed("single", 1, 10, EsExecutors.daemonThreadFactory("test", "single"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
+    ExecutorService single = singleThread("single", 10);
     try {
       EmbeddingService batching = new EmbeddingService(registry, "short-window", new EmbeddingStats(), source -> single, 8, LIMITS);
       loaded("short-window");
@@ -206,7 +206,7 @@ class EmbeddingGemmaProcessorTests {
 
   @Test
   void waitingTextsAreSortedByLengthAcrossBatches() throws Exception {
-    ExecutorService single = EsExecutors.newFixed("single", 1, 10, EsExecutors.daemonThreadFactory("test", "sorting"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
+    ExecutorService single = singleThread("sorting", 10);
     try {
       loaded("short-window");
       EmbeddingStats stats = new EmbeddingStats();
@@ -233,6 +233,12 @@ class EmbeddingGemmaProcessorTests {
     } finally {
       single.shutdown();
     }
+  }
+
+  /** A pool of one thread, as the plugin's pools are built, with a queue of {@code queueSize} tasks. */
+  private static ExecutorService singleThread(String name, int queueSize) {
+    return EsExecutors.newFixed(
+        "single", 1, queueSize, EsExecutors.daemonThreadFactory("test", name), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
   }
 
   /** Occupies the executor's only thread until the returned latch is released. */
