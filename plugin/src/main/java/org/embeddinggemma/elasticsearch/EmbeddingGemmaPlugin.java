@@ -28,6 +28,16 @@ import org.elasticsearch.rest.RestHandler;
 import org.elasticsearch.threadpool.ExecutorBuilder;
 import org.elasticsearch.threadpool.FixedExecutorBuilder;
 import org.elasticsearch.threadpool.ThreadPool;
+import org.embeddinggemma.elasticsearch.action.EmbedAction;
+import org.embeddinggemma.elasticsearch.action.ReloadAction;
+import org.embeddinggemma.elasticsearch.action.StatsAction;
+import org.embeddinggemma.elasticsearch.action.TransportEmbedAction;
+import org.embeddinggemma.elasticsearch.ingest.EmbeddingGemmaProcessor;
+import org.embeddinggemma.elasticsearch.rest.RestEmbedAction;
+import org.embeddinggemma.elasticsearch.rest.RestReloadAction;
+import org.embeddinggemma.elasticsearch.rest.RestStatsAction;
+import org.embeddinggemma.elasticsearch.search.EmbeddingGemmaQueryVectorBuilder;
+import org.embeddinggemma.elasticsearch.search.QueryEmbeddingCache;
 import org.embeddinggemma.engine.EmbedderSettings;
 
 /**
@@ -175,7 +185,7 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
   @Override
   public Collection<RestHandler> getRestHandlers(
       RestHandlersServices services, Supplier<DiscoveryNodes> nodesInCluster, Predicate<NodeFeature> clusterSupportsFeature) {
-    return List.of(new RestEmbedAction(), new StatsAction.RestHandler(), new ReloadAction.RestHandler());
+    return List.of(new RestEmbedAction(), new RestStatsAction(), new RestReloadAction());
   }
 
   @Override

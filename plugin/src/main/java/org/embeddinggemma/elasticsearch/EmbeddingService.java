@@ -226,7 +226,8 @@ public final class EmbeddingService {
     return dims;
   }
 
-  static String dimsMessage(String modelId, int modelDims, int dims) {
+  /** Why a model cannot produce {@code dims}: the one wording of pipelines, queries and {@code _embed}. */
+  public static String dimsMessage(String modelId, int modelDims, int dims) {
     return "[dims] model [" + modelId + "] has " + modelDims + " dims, cannot produce " + dims;
   }
 

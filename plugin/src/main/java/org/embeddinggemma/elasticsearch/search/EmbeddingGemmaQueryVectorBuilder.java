@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.search;
 
 import java.io.IOException;
 import java.util.List;
@@ -15,6 +15,8 @@ import org.elasticsearch.xcontent.ConstructingObjectParser;
 import org.elasticsearch.xcontent.ParseField;
 import org.elasticsearch.xcontent.XContentBuilder;
 import org.elasticsearch.xcontent.XContentParser;
+import org.embeddinggemma.elasticsearch.EmbeddingStats;
+import org.embeddinggemma.elasticsearch.action.EmbedAction;
 
 /**
  * {@code "query_vector_builder": {"embedding_gemma": {"model_text": "...", ...}}}: embeds the query

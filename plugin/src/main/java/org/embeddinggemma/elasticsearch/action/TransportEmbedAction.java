@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.action;
 
 import java.util.List;
 import org.elasticsearch.action.ActionListener;
@@ -9,6 +9,10 @@ import org.elasticsearch.injection.guice.Inject;
 import org.elasticsearch.tasks.CancellableTask;
 import org.elasticsearch.tasks.Task;
 import org.elasticsearch.transport.TransportService;
+import org.embeddinggemma.elasticsearch.ElementType;
+import org.embeddinggemma.elasticsearch.EmbeddingService;
+import org.embeddinggemma.elasticsearch.EmbeddingStats;
+import org.embeddinggemma.elasticsearch.search.QueryEmbeddingCache;
 
 /** Runs {@link EmbedAction} on the local node through the {@link EmbeddingService}. */
 public final class TransportEmbedAction extends HandledTransportAction<EmbedAction.Request, EmbedAction.Response> {

@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.action;
 
 import static org.elasticsearch.action.ValidateActions.addValidationError;
 
@@ -13,13 +13,17 @@ import org.elasticsearch.action.ActionType;
 import org.elasticsearch.common.io.stream.StreamInput;
 import org.elasticsearch.common.io.stream.StreamOutput;
 import org.elasticsearch.common.io.stream.Writeable;
-import org.elasticsearch.xcontent.ToXContentObject;
-import org.elasticsearch.xcontent.XContentBuilder;
-import org.embeddinggemma.engine.Embedding;
-import org.embeddinggemma.engine.EmbeddingInput;
 import org.elasticsearch.tasks.CancellableTask;
 import org.elasticsearch.tasks.Task;
 import org.elasticsearch.tasks.TaskId;
+import org.elasticsearch.xcontent.ToXContentObject;
+import org.elasticsearch.xcontent.XContentBuilder;
+import org.embeddinggemma.elasticsearch.ElementType;
+import org.embeddinggemma.elasticsearch.EmbeddingStats;
+import org.embeddinggemma.elasticsearch.ModelRegistry;
+import org.embeddinggemma.elasticsearch.PromptSpec;
+import org.embeddinggemma.engine.Embedding;
+import org.embeddinggemma.engine.EmbeddingInput;
 
 /**
  * Embeds texts on the local node: behind {@code POST _embedding_gemma/_embed} and the {@code

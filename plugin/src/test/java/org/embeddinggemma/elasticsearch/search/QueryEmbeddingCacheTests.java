@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.search;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.util.List;
 import java.util.Map;
 import org.elasticsearch.common.logging.LogConfigurator;
+import org.embeddinggemma.elasticsearch.ElementType;
+import org.embeddinggemma.elasticsearch.PromptSpec;
+import org.embeddinggemma.elasticsearch.action.EmbedAction;
 import org.embeddinggemma.engine.Task;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

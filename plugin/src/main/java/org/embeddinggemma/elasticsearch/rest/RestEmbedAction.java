@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.rest;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -11,6 +11,8 @@ import org.elasticsearch.rest.RestRequest;
 import org.elasticsearch.rest.action.RestCancellableNodeClient;
 import org.elasticsearch.rest.action.RestToXContentListener;
 import org.elasticsearch.xcontent.XContentParser;
+import org.embeddinggemma.elasticsearch.EmbeddingStats;
+import org.embeddinggemma.elasticsearch.action.EmbedAction;
 
 /**
  * {@code POST _embedding_gemma/_embed} with {@code {"texts": [...], "model_id", "task", "prompt",

@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.search;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Map;
 import org.elasticsearch.common.cache.Cache;
 import org.elasticsearch.common.cache.CacheBuilder;
+import org.embeddinggemma.elasticsearch.ElementType;
+import org.embeddinggemma.elasticsearch.PromptSpec;
+import org.embeddinggemma.elasticsearch.action.EmbedAction;
 
 /**
  * This node's query embeddings, so that a repeated search skips the model run. Keyed by everything

@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.action;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -11,23 +11,22 @@ import org.elasticsearch.action.support.nodes.BaseNodeResponse;
 import org.elasticsearch.action.support.nodes.BaseNodesRequest;
 import org.elasticsearch.action.support.nodes.BaseNodesResponse;
 import org.elasticsearch.action.support.nodes.TransportNodesAction;
-import org.elasticsearch.client.internal.node.NodeClient;
 import org.elasticsearch.cluster.ClusterName;
 import org.elasticsearch.cluster.node.DiscoveryNode;
 import org.elasticsearch.cluster.service.ClusterService;
-import org.elasticsearch.common.Strings;
 import org.elasticsearch.common.io.stream.StreamInput;
 import org.elasticsearch.common.io.stream.StreamOutput;
 import org.elasticsearch.injection.guice.Inject;
-import org.elasticsearch.rest.BaseRestHandler;
-import org.elasticsearch.rest.RestRequest;
-import org.elasticsearch.rest.action.RestActions;
 import org.elasticsearch.tasks.Task;
 import org.elasticsearch.threadpool.ThreadPool;
 import org.elasticsearch.transport.AbstractTransportRequest;
 import org.elasticsearch.transport.TransportService;
 import org.elasticsearch.xcontent.ToXContentFragment;
 import org.elasticsearch.xcontent.XContentBuilder;
+import org.embeddinggemma.elasticsearch.EmbeddingService;
+import org.embeddinggemma.elasticsearch.EmbeddingStats;
+import org.embeddinggemma.elasticsearch.ModelHandle;
+import org.embeddinggemma.elasticsearch.search.QueryEmbeddingCache;
 import org.embeddinggemma.engine.TextEmbedder;
 
 /**
@@ -189,24 +188,5 @@ public final class StatsAction {
       info.put("error", handle.unavailable().getMessage());
     }
     return info;
-  }
-
-  /** The REST endpoint. */
-  public static final class RestHandler extends BaseRestHandler {
-    @Override
-    public String getName() {
-      return "embedding_gemma_stats_action";
-    }
-
-    @Override
-    public List<Route> routes() {
-      return List.of(new Route(RestRequest.Method.GET, "/_embedding_gemma/_stats"), new Route(RestRequest.Method.GET, "/_embedding_gemma/_stats/{node_id}"));
-    }
-
-    @Override
-    protected RestChannelConsumer prepareRequest(RestRequest request, NodeClient client) {
-      NodesRequest nodesRequest = new NodesRequest(Strings.splitStringByCommaToArray(request.param("node_id")));
-      return channel -> client.execute(INSTANCE, nodesRequest, new RestActions.NodesResponseRestListener<>(channel));
-    }
   }
 }

@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -26,6 +26,10 @@ import org.elasticsearch.common.util.concurrent.EsExecutors;
 import org.elasticsearch.common.util.concurrent.EsRejectedExecutionException;
 import org.elasticsearch.common.util.concurrent.ThreadContext;
 import org.elasticsearch.ingest.IngestDocument;
+import org.embeddinggemma.elasticsearch.EmbeddingService;
+import org.embeddinggemma.elasticsearch.EmbeddingStats;
+import org.embeddinggemma.elasticsearch.ModelRegistry;
+import org.embeddinggemma.elasticsearch.PromptSpec;
 import org.embeddinggemma.engine.ChunkingSettings;
 import org.embeddinggemma.engine.EmbedderSettings;
 import org.embeddinggemma.engine.Embedding;

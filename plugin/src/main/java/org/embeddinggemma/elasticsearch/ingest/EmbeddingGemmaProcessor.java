@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.ingest;
 
 import static org.elasticsearch.ingest.ConfigurationUtils.newConfigurationException;
 import static org.elasticsearch.ingest.ConfigurationUtils.readBooleanProperty;
@@ -18,6 +18,12 @@ import org.elasticsearch.cluster.metadata.ProjectId;
 import org.elasticsearch.ingest.AbstractProcessor;
 import org.elasticsearch.ingest.IngestDocument;
 import org.elasticsearch.ingest.Processor;
+import org.embeddinggemma.elasticsearch.ElementType;
+import org.embeddinggemma.elasticsearch.EmbeddingService;
+import org.embeddinggemma.elasticsearch.EmbeddingStats;
+import org.embeddinggemma.elasticsearch.ModelHandle;
+import org.embeddinggemma.elasticsearch.ModelRegistry;
+import org.embeddinggemma.elasticsearch.PromptSpec;
 import org.embeddinggemma.engine.ChunkingSettings;
 import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.Task;
@@ -288,7 +294,7 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
      * @param ingestNode whether this node runs pipelines: only such nodes load models and check them
      *     when a pipeline is put
      */
-    Factory(EmbeddingService service, boolean ingestNode) {
+    public Factory(EmbeddingService service, boolean ingestNode) {
       this.service = service;
       this.ingestNode = ingestNode;
     }

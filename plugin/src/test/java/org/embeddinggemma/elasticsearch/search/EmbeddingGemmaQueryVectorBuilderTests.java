@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.search;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

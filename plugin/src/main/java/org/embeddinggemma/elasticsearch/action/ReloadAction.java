@@ -1,4 +1,4 @@
-package org.embeddinggemma.elasticsearch;
+package org.embeddinggemma.elasticsearch.action;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -14,20 +14,18 @@ import org.elasticsearch.action.FailedNodeException;
 import org.elasticsearch.action.support.ActionFilters;
 import org.elasticsearch.action.support.nodes.BaseNodesRequest;
 import org.elasticsearch.action.support.nodes.TransportNodesAction;
-import org.elasticsearch.client.internal.node.NodeClient;
 import org.elasticsearch.cluster.node.DiscoveryNode;
 import org.elasticsearch.cluster.service.ClusterService;
 import org.elasticsearch.common.io.stream.StreamInput;
 import org.elasticsearch.common.io.stream.StreamOutput;
 import org.elasticsearch.injection.guice.Inject;
-import org.elasticsearch.rest.BaseRestHandler;
-import org.elasticsearch.rest.RestRequest;
-import org.elasticsearch.rest.action.RestActions;
 import org.elasticsearch.tasks.Task;
 import org.elasticsearch.threadpool.ThreadPool;
 import org.elasticsearch.transport.AbstractTransportRequest;
 import org.elasticsearch.transport.TransportService;
-import org.embeddinggemma.engine.TextEmbedder;
+import org.embeddinggemma.elasticsearch.EmbeddingService;
+import org.embeddinggemma.elasticsearch.ModelHandle;
+import org.embeddinggemma.elasticsearch.search.QueryEmbeddingCache;
 
 /**
  * {@code POST _embedding_gemma/_reload} (every model a node has been asked for) and {@code POST
@@ -144,31 +142,6 @@ public final class ReloadAction {
       } catch (ExecutionException | TimeoutException e) {
         return "still loading after " + TIMEOUT_MINUTES + " minutes";
       }
-    }
-  }
-
-  /** The REST endpoint. */
-  public static final class RestHandler extends BaseRestHandler {
-    @Override
-    public String getName() {
-      return "embedding_gemma_reload_action";
-    }
-
-    @Override
-    public List<Route> routes() {
-      return List.of(
-          new Route(RestRequest.Method.POST, "/_embedding_gemma/_reload"),
-          new Route(RestRequest.Method.POST, "/_embedding_gemma/_reload/{model_id}"));
-    }
-
-    @Override
-    protected RestChannelConsumer prepareRequest(RestRequest request, NodeClient client) {
-      String modelId = request.param("model_id");
-      if (modelId != null) {
-        ModelRegistry.validateModelId(modelId);
-      }
-      NodesRequest nodesRequest = new NodesRequest(modelId);
-      return channel -> client.execute(INSTANCE, nodesRequest, new RestActions.NodesResponseRestListener<>(channel));
     }
   }
 }
