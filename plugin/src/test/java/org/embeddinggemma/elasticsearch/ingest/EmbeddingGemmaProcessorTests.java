@@ -36,6 +36,7 @@ import org.embeddinggemma.engine.Embedding;
 import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.Passage;
 import org.embeddinggemma.engine.PromptTemplate;
+import org.embeddinggemma.engine.Task;
 import org.embeddinggemma.engine.TextChunker;
 import org.embeddinggemma.engine.TextEmbedder;
 import org.embeddinggemma.testing.TestModels;
@@ -60,6 +61,7 @@ class EmbeddingGemmaProcessorTests {
     LogConfigurator.configureESLogging();
     Path models = Files.createDirectories(config.resolve(ModelRegistry.MODELS_FOLDER));
     Files.createSymbolicLink(models.resolve("minilm"), TestModels.miniLm());
+    Files.createSymbolicLink(models.resolve("gemma-shaped"), TestModels.gemmaShaped(TestModels.Layout.EXPORT));
     // A graph that embeds short texts and fails on texts of more than 12 tokens.
     Path shortWindow = Files.createDirectories(models.resolve("short-window"));
     TestModels.shortWindowEncoder(12).write(shortWindow.resolve("model.onnx"), Long.MAX_VALUE);
@@ -113,7 +115,7 @@ class EmbeddingGemmaProcessorTests {
         configError("model_id", ".."));
     assertEquals(
         "[model_id] model [absent] is not installed on this node: no folder [embedding-gemma/absent] in its config directory;"
-            + " installed models: [minilm, short-window]",
+            + " installed models: [gemma-shaped, minilm, short-window]",
         configError("model_id", "absent"));
     assertEquals("[truncated_field] has nothing to record with [truncate] false: texts that are too long fail instead",
         configError("truncate", false, "truncated_field", "cut"));
@@ -316,6 +318,29 @@ class EmbeddingGemmaProcessorTests {
       assertEquals(1.0, cosine, 1e-3, "passage " + i + " embeds as its text alone");
     }
     assertEquals(false, result.getFieldValue("limited", Boolean.class));
+  }
+
+  @Test
+  void everyPassageGetsTheTitleInItsDocumentPrompt() throws Exception {
+    TextEmbedder gemma = loaded("gemma-shaped");
+    EmbeddingGemmaProcessor processor = factory.create(Map.of(), "tag", null, config(
+        "model_id", "gemma-shaped", "title_field", "title", "element_type", "float", "dims", 128,
+        "chunking", new HashMap<>(Map.of("max_tokens", 32, "overlap", 0))), null);
+    String text = "Jupiter has a storm larger than the Earth. Mars is red because of iron oxide. Saturn has rings of ice and rock.";
+    IngestDocument result = run(processor, Map.of("text", text, "title", "Planets"));
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> passages = (List<Map<String, Object>>) result.getFieldValue("vector", List.class);
+    assertTrue(passages.size() >= 2, passages.size() + " passages");
+    for (Map<String, Object> passage : passages) {
+      String passageText = (String) passage.get("text");
+      float[] withTitle = gemma.embed(new EmbeddingInput(passageText, gemma.prompt(Task.DOCUMENT), "Planets"), 128).vector();
+      float[] withoutTitle = gemma.embed(new EmbeddingInput(passageText, gemma.prompt(Task.DOCUMENT), null), 128).vector();
+      List<?> vector = (List<?>) passage.get("vector");
+      for (int d = 0; d < 128; d++) {
+        assertEquals(withTitle[d], ((Number) vector.get(d)).floatValue(), 1e-5, "dimension " + d + " of [" + passageText + "]");
+      }
+      assertTrue(withTitle[0] != withoutTitle[0] || withTitle[1] != withoutTitle[1], "the title changes the vector");
+    }
   }
 
   @Test
