@@ -76,9 +76,9 @@ class PassageBlocksTest {
     for (Corpus.Query query : Corpus.queries()) {
       String expected = LongDocuments.documentOf(query.expected());
       String answer = Corpus.sentences().stream().filter(s -> s.id().equals(query.expected())).findFirst().orElseThrow().text();
-      TopDocs documents = searcher.search(blocks.documentsQuery(query.query(), 100), 5);
+      TopDocs documents = searcher.search(blocks.documentsQuery(query.query(), 300), 5);
       String topDocument = searcher.storedFields().document(documents.scoreDocs[0].doc).get("id");
-      TopDocs passages = searcher.search(blocks.passagesQuery(query.query(), 100), 5);
+      TopDocs passages = searcher.search(blocks.passagesQuery(query.query(), 300), 5);
       int passage = passages.scoreDocs[0].doc;
       Document parent = parentOf(passage);
       assertEquals(topDocument, parent.get("id"), "the best passage belongs to the best document");
@@ -92,8 +92,9 @@ class PassageBlocksTest {
     }
     int queries = Corpus.queries().size();
     System.out.printf("Lucene passage blocks: right document first %d of %d, best passage holds the answer %d%n", rightDocument, queries, rightPassage);
-    // One vector per document finds 6 of 49 (ChunkingIT); passages find about four in five.
-    assertTrue(rightDocument >= queries * 3 / 4, rightDocument + " of " + queries);
+    // One vector per document finds 6 of 49 (ChunkingIT). An exact search over the passages finds 44;
+    // HNSW with k = 100 on this one segment of 677 passages found 39, with 300 all 44.
+    assertTrue(rightDocument >= queries * 8 / 10, rightDocument + " of " + queries);
     assertTrue(rightPassage >= rightDocument * 9 / 10, rightPassage + " of " + rightDocument);
   }
 
