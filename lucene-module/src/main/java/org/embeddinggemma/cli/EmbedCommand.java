@@ -1,5 +1,6 @@
 package org.embeddinggemma.cli;
 
+import com.google.gson.JsonPrimitive;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -120,8 +121,7 @@ public final class EmbedCommand {
       int lineNumber = 0;
       String line;
       // The engine sorts each chunk by length, so that batches pad little: the larger the chunk, the
-      // less padding. Bounded, so that memory
-      // stays flat and output keeps coming for any input size.
+      // less padding. Bounded, so that memory stays flat and output keeps coming for any input size.
       while (true) {
         line = reader.readLine();
         if (line != null) {
@@ -196,46 +196,39 @@ public final class EmbedCommand {
     int status = 0;
     for (int i = 0; i < lines.size(); i++) {
       if (errors.get(i) != null) {
-        writer.write("{\"error\":" + quote(errors.get(i)) + "}\n");
+        writer.write("{\"error\":" + new JsonPrimitive(errors.get(i)) + "}\n");
         status = 1;
         continue;
       }
       StringBuilder json = new StringBuilder("{\"passages\":[");
       List<Passage> passages = chunks.get(i).passages();
       for (int p = 0; p < passages.size(); p++) {
-        String vector = toJson(embeddings.get(next++), options.int8);
         json.append(p == 0 ? "" : ",")
             .append("{\"start\":").append(passages.get(p).start())
             .append(",\"end\":").append(passages.get(p).end())
             .append(",\"tokens\":").append(passages.get(p).tokens())
-            .append(',').append(vector, 1, vector.indexOf(",\"tokens\""))
-            .append('}');
+            .append(',');
+        appendVector(json, embeddings.get(next++), options.int8).append('}');
       }
       writer.write(json.append("],\"limited\":").append(chunks.get(i).limited()).append("}\n").toString());
     }
     return status;
   }
 
-  private static String quote(String text) {
-    StringBuilder quoted = new StringBuilder("\"");
-    for (char c : text.toCharArray()) {
-      switch (c) {
-        case '"' -> quoted.append("\\\"");
-        case '\\' -> quoted.append("\\\\");
-        default -> {
-          if (c < 0x20) {
-            quoted.append(String.format("\\u%04x", (int) c));
-          } else {
-            quoted.append(c);
-          }
-        }
-      }
-    }
-    return quoted.append('"').toString();
+  static String toJson(Embedding embedding, boolean int8) {
+    StringBuilder json = new StringBuilder(embedding.dims() * 12).append('{');
+    return appendVector(json, embedding, int8)
+        .append(",\"tokens\":")
+        .append(embedding.tokenCount())
+        .append(",\"truncated\":")
+        .append(embedding.truncated())
+        .append("}\n")
+        .toString();
   }
 
-  static String toJson(Embedding embedding, boolean int8) {
-    StringBuilder json = new StringBuilder(embedding.dims() * 12).append("{\"vector\":[");
+  /** Appends {@code "vector":[...]}, int8 or float. */
+  private static StringBuilder appendVector(StringBuilder json, Embedding embedding, boolean int8) {
+    json.append("\"vector\":[");
     if (int8) {
       byte[] vector = embedding.int8Vector();
       for (int i = 0; i < vector.length; i++) {
@@ -247,12 +240,7 @@ public final class EmbedCommand {
         json.append(i == 0 ? "" : ",").append(vector[i]);
       }
     }
-    return json.append("],\"tokens\":")
-        .append(embedding.tokenCount())
-        .append(",\"truncated\":")
-        .append(embedding.truncated())
-        .append("}\n")
-        .toString();
+    return json.append(']');
   }
 
   /** Parsed command-line options. */

@@ -56,11 +56,6 @@ public final class TextChunker {
     this.settings = settings;
   }
 
-  /** How this chunker splits. */
-  public ChunkingSettings settings() {
-    return settings;
-  }
-
   /**
    * Splits a text.
    *
@@ -133,11 +128,12 @@ public final class TextChunker {
   private void fit(String text, TokenSpans spans, int[] range, int from, int next, PromptTemplate prompt, String title, List<Passage> out) {
     int start = skipWhitespace(text, from, spans.ends()[range[1] - 1]);
     int end = trimWhitespace(text, start, Math.max(spans.ends()[range[1] - 1], next));
-    if (!EmbeddingInput.hasContent(text.substring(start, end))) {
+    String passage = text.substring(start, end);
+    if (!EmbeddingInput.hasContent(passage)) {
       // Tokens of whitespace alone (Gemma has them for runs of spaces and newlines): between passages.
       return;
     }
-    int tokens = embedder.tokenize(new EmbeddingInput(text.substring(start, end), prompt, title)).length();
+    int tokens = embedder.tokenize(new EmbeddingInput(passage, prompt, title)).length();
     if (tokens <= settings.maxTokens() || range[1] - range[0] == 1) {
       out.add(new Passage(start, end, tokens));
       return;

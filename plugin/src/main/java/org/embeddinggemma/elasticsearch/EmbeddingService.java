@@ -33,8 +33,9 @@ import org.embeddinggemma.engine.TextEmbedder;
  * {@value #SEARCH_THREAD_POOL_NAME}, so that a large bulk request never delays or rejects searches.
  *
  * <p>Single texts (one per ingested document or query) wait in a queue per model and pool. At most
- * as many pool tasks as the pool has threads work on one queue, each taking up to {@code
- * max_batch_size} texts into one model run, so a bulk request is embedded in batches although
+ * as many pool tasks as the pool has threads work on one queue, each taking its share of the
+ * waiting texts (up to four times {@code max_batch_size}), sorting them by length and running them
+ * {@code max_batch_size} at a time, so a bulk request is embedded in batches although
  * processors see one document at a time, and the pool's own queue never fills with tasks that find
  * nothing to do. The bound is on texts waiting: past {@code embedding_gemma.max_pending_documents}
  * (or {@code max_pending_queries}) a text fails at once with {@link EsRejectedExecutionException}
@@ -133,25 +134,28 @@ public final class EmbeddingService {
    */
   public void embed(
       String modelId, String text, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source, ActionListener<Embedding> listener) {
+    lane(modelId, source).offer(new Pending(text, title, prompt, dims, source, listener));
+  }
+
+  /** The queue of a model on the pool that serves {@code source}. */
+  private Lane lane(String modelId, EmbeddingStats.Source source) {
     boolean query = source == EmbeddingStats.Source.QUERY;
     String pool = query ? SEARCH_THREAD_POOL_NAME : THREAD_POOL_NAME;
-    Lane lane = lanes.computeIfAbsent(pool + "/" + modelId, key -> new Lane(registry.model(modelId), source, query ? limits.maxPendingQueries() : limits.maxPendingDocuments()));
-    lane.offer(new Pending(text, title, prompt, dims, source, listener));
+    return lanes.computeIfAbsent(
+        pool + "/" + modelId, key -> new Lane(registry.model(modelId), source, query ? limits.maxPendingQueries() : limits.maxPendingDocuments()));
   }
 
   /**
    * Splits each of a document's texts into passages and embeds them all, in the model's queue with
    * single documents (so the same bound on waiting documents applies); the passages of the
-   * documents taken together are embedded in batches sorted by length.
-   *
-   * @throws nothing: a text with nothing to embed, past the passage limit, or a bad setting fails
-   *     the listener with an {@link IllegalArgumentException}
+   * documents taken together are embedded in batches sorted by length. A text with nothing to
+   * embed, past the passage limit, or a bad setting fails the listener with an {@link
+   * IllegalArgumentException}.
    */
   public void embedPassages(
       String modelId, List<String> texts, String title, PromptSpec prompt, Integer dims, ChunkingSettings chunking,
       ActionListener<List<EmbeddedPassage>> listener) {
-    Lane lane = lanes.computeIfAbsent(THREAD_POOL_NAME + "/" + modelId, key -> new Lane(registry.model(modelId), EmbeddingStats.Source.DOCUMENT, limits.maxPendingDocuments()));
-    lane.offer(new PendingPassages(List.copyOf(texts), title, prompt, dims, chunking, listener));
+    lane(modelId, EmbeddingStats.Source.DOCUMENT).offer(new PendingPassages(List.copyOf(texts), title, prompt, dims, chunking, listener));
   }
 
   /**
