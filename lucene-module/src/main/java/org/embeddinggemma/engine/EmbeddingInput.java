@@ -52,6 +52,30 @@ public record EmbeddingInput(String text, PromptTemplate prompt, String title) {
     return false;
   }
 
+  /**
+   * Whether a text holds a character that Unicode assigns and that is more than whitespace, a
+   * control or a format character. Tokenizers turn every such character into a token (BERT's into
+   * {@code [UNK]} if need be); a text without one may make no tokens at all, which only the
+   * tokenizer can tell.
+   */
+  public static boolean hasAssignedCharacter(String text) {
+    for (int i = 0; i < text.length(); ) {
+      int codePoint = text.codePointAt(i);
+      int type = Character.getType(codePoint);
+      if (!Character.isWhitespace(codePoint)
+          && !Character.isSpaceChar(codePoint)
+          && type != Character.CONTROL
+          && type != Character.FORMAT
+          && type != Character.SURROGATE
+          && type != Character.UNASSIGNED
+          && type != Character.PRIVATE_USE) {
+        return true;
+      }
+      i += Character.charCount(codePoint);
+    }
+    return false;
+  }
+
   /** A text with a prompt and no title. */
   public static EmbeddingInput of(String text, PromptTemplate prompt) {
     return new EmbeddingInput(text, prompt, null);

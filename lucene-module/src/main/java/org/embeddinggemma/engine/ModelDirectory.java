@@ -57,6 +57,10 @@ public final class ModelDirectory {
     if (!Files.isDirectory(root)) {
       throw new ModelLoadException("model directory [" + root + "] does not exist or is not a directory");
     }
+    checkReadable(root);
+    if (Files.isDirectory(root.resolve("onnx"))) {
+      checkReadable(root.resolve("onnx"));
+    }
     Path configFile = root.resolve(ModelConfig.FILE_NAME);
     ModelConfig config = Files.isRegularFile(configFile) ? ModelConfig.read(configFile) : ModelConfig.DEFAULTS;
     Path graph = findGraph(root, config);
@@ -69,6 +73,15 @@ public final class ModelDirectory {
     Path tokenizerConfig = root.resolve(TOKENIZER_CONFIG_FILE);
     return new ModelDirectory(
         root, graph, tokenizer, Files.isRegularFile(tokenizerConfig) ? tokenizerConfig : null, config);
+  }
+
+  /** A folder this process cannot list or enter looks empty: say so instead of "no model.onnx". */
+  private static void checkReadable(Path folder) {
+    if (!Files.isReadable(folder) || !Files.isExecutable(folder)) {
+      throw new ModelLoadException(
+          "model directory [" + folder + "] cannot be read by user [" + System.getProperty("user.name")
+              + "], who runs this process; give that user read access to the folder and its files (e.g. chmod -R a+rX)");
+    }
   }
 
   private static Path findGraph(Path root, ModelConfig config) {

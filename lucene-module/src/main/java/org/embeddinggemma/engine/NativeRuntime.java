@@ -203,6 +203,25 @@ public final class NativeRuntime {
   }
 
   /**
+   * Gives the memory that native code has freed back to the operating system. glibc keeps freed
+   * blocks in its arenas for reuse: a closed ONNX Runtime session of EmbeddingGemma leaves hundreds
+   * of megabytes resident, and each reload of a model adds as much again (measured: +300 MB per
+   * reload of the full-scale graph without this, flat with it). {@code malloc_trim(0)} returns
+   * every free page of every arena. A no-op where the C library has no such function (macOS,
+   * Windows, musl); never fails.
+   */
+  public static void releaseFreedNativeMemory() {
+    if (!Platform.isLinux()) {
+      return;
+    }
+    try {
+      NativeLibrary.getInstance(Platform.C_LIBRARY_NAME).getFunction("malloc_trim").invokeInt(new Object[] {0});
+    } catch (RuntimeException | LinkageError e) {
+      // Not glibc: its allocator returns memory by itself, or not at all; nothing to do here.
+    }
+  }
+
+  /**
    * Sets a variable of this process's environment, which native libraries read with getenv; Java
    * has no API for it. Only on POSIX systems, before any native library reads it.
    */

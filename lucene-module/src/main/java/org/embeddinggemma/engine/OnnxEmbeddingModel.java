@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import java.nio.ByteBuffer;
@@ -99,6 +100,9 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      // Failures reach callers as exceptions and are logged by them; ONNX Runtime would also print
+      // each one to the process's stderr, outside the host's log (the window probe fails on purpose).
+      options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
       session = environment.createSession(graph.toString(), options);
     } catch (OrtException e) {
       throw new ModelLoadException(
@@ -220,7 +224,7 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
    * @return one vector of {@link #dims()} per text, in order, as the graph and pooling make it (not
    *     normalised here)
    * @throws IllegalArgumentException if the batch is empty or holds an empty text
-   * @throws IllegalStateException if ONNX Runtime fails
+   * @throws InferenceException if ONNX Runtime fails
    */
   public float[][] embed(List<TokenizedText> batch) {
     if (batch.isEmpty()) {
@@ -274,9 +278,11 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
         return pooling.pool(values, maskRows, width);
       }
     } catch (OrtException e) {
-      throw new IllegalStateException(
+      throw new InferenceException(
           "ONNX Runtime failed on a batch of " + size + " texts of up to " + tokens + " tokens with graph ["
               + graph + "]: " + e.getMessage(),
+          "the model failed on " + (size == 1 ? "a text" : "a batch of " + size + " texts") + " of " + tokens + " tokens: "
+              + NativeErrors.plain(e.getMessage()),
           e);
     } finally {
       inputs.values().forEach(OnnxTensor::close);

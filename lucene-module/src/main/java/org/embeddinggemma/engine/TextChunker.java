@@ -64,8 +64,60 @@ public final class TextChunker {
    *     passages and the first ones are not to be kept
    */
   public Chunks chunk(String text, PromptTemplate prompt, String title) {
+    return chunk(text, prompt, title, settings.maxPassages());
+  }
+
+  /**
+   * Splits the texts of one document, the passage limit counting all of them together: past it the
+   * document fails (before anything is embedded) or, if the first passages are to be kept, the
+   * texts after the limit are not split at all and later elements make no passages.
+   *
+   * @return the passages of each text, in order; texts after the limit have none
+   * @throws TextRejectedException naming the text's index if a text has nothing to embed, or if the
+   *     texts together make more than {@link ChunkingSettings#maxPassages()} passages and the first
+   *     ones are not to be kept
+   */
+  public List<Chunks> chunk(List<String> texts, PromptTemplate prompt, String title) {
+    if (texts.size() == 1) {
+      return List.of(chunk(texts.get(0), prompt, title));
+    }
+    int limit = settings.maxPassages();
+    if (texts.size() > limit && !settings.keepFirstPassages()) {
+      // Every text makes a passage at least: no need to split any of them to know.
+      throw tooManyPassages(texts.size() + " texts");
+    }
+    List<Chunks> all = new ArrayList<>(texts.size());
+    int used = 0;
+    for (int i = 0; i < texts.size(); i++) {
+      if (used == limit) {
+        all.add(new Chunks(List.of(), 1));
+        continue;
+      }
+      Chunks chunks;
+      try {
+        chunks = chunk(texts.get(i), prompt, title, limit - used);
+      } catch (TextRejectedException e) {
+        throw used > 0 && e.reason().startsWith(TOO_MANY) ? tooManyPassages("texts 0 to " + i) : e.at(i);
+      }
+      used += chunks.passages().size();
+      all.add(chunks);
+    }
+    return List.copyOf(all);
+  }
+
+  private static final String TOO_MANY = "makes ";
+
+  private TextRejectedException tooManyPassages(String what) {
+    return new TextRejectedException(
+        -1,
+        TOO_MANY + "more than " + settings.maxPassages() + " passages of at most " + settings.maxTokens()
+            + " tokens, the most allowed for one document (" + what + " make more); raise the passage limit, use longer"
+            + " passages, or keep only the first passages");
+  }
+
+  private Chunks chunk(String text, PromptTemplate prompt, String title, int maxPassages) {
     if (!EmbeddingInput.hasContent(text)) {
-      throw new IllegalArgumentException("text has nothing to embed: " + EmbeddingInput.NO_CONTENT);
+      throw new TextRejectedException(-1, "has nothing to embed: " + EmbeddingInput.NO_CONTENT);
     }
     int overhead = embedder.tokenize(new EmbeddingInput("a", prompt, title)).length() - embedder.tokenSpans("a").size();
     int budget = settings.maxTokens() - overhead;
@@ -78,15 +130,16 @@ public final class TextChunker {
     // passages than allowed, and its first passages lie within them (one to spare for the cut).
     // Failing texts are split up to ten times further, so that the error can say how many
     // passages a text makes unless it is far past the limit.
-    long mostTokens = (long) (settings.maxPassages() + 2) * budget * (settings.keepFirstPassages() ? 1 : 10);
+    long mostTokens = (long) (maxPassages + 2) * budget * (settings.keepFirstPassages() ? 1 : 10);
     TokenSpans spans = embedder.tokenSpans(text, (int) Math.min(Integer.MAX_VALUE - 1, mostTokens));
     boolean cut = spans.size() > mostTokens;
     if (spans.size() == 0) {
-      throw new IllegalArgumentException("text has nothing to embed: it makes no tokens");
+      throw TextRejectedException.noTokens(-1);
     }
     if (cut && !settings.keepFirstPassages()) {
-      throw new IllegalArgumentException(
-          "text makes more than " + settings.maxPassages() + " passages of at most " + settings.maxTokens()
+      throw new TextRejectedException(
+          -1,
+          TOO_MANY + "more than " + maxPassages + " passages of at most " + settings.maxTokens()
               + " tokens, the most allowed (it holds more than " + mostTokens + " tokens); raise the passage limit, use longer"
               + " passages, or keep only the first passages");
     }
@@ -107,15 +160,16 @@ public final class TextChunker {
       fit(text, spans, ranges.get(i), i == 0 ? 0 : spans.starts()[ranges.get(i)[0]], next, prompt, title, passages);
     }
     if (cut) {
-      return new Chunks(List.copyOf(passages.subList(0, Math.min(passages.size(), settings.maxPassages()))), passages.size() + 1);
+      return new Chunks(List.copyOf(passages.subList(0, Math.min(passages.size(), maxPassages))), passages.size() + 1);
     }
-    if (passages.size() > settings.maxPassages()) {
+    if (passages.size() > maxPassages) {
       if (!settings.keepFirstPassages()) {
-        throw new IllegalArgumentException(
-            "text makes " + passages.size() + " passages of at most " + settings.maxTokens() + " tokens, more than the "
-                + settings.maxPassages() + " allowed; raise the passage limit, use longer passages, or keep only the first passages");
+        throw new TextRejectedException(
+            -1,
+            TOO_MANY + passages.size() + " passages of at most " + settings.maxTokens() + " tokens, more than the "
+                + maxPassages + " allowed; raise the passage limit, use longer passages, or keep only the first passages");
       }
-      return new Chunks(List.copyOf(passages.subList(0, settings.maxPassages())), passages.size());
+      return new Chunks(List.copyOf(passages.subList(0, maxPassages)), passages.size());
     }
     return new Chunks(List.copyOf(passages), passages.size());
   }

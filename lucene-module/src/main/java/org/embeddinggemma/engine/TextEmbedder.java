@@ -23,20 +23,25 @@ import java.util.concurrent.CompletionException;
  */
 public final class TextEmbedder implements AutoCloseable {
 
-  /** Maximum sequence length of EmbeddingGemma, used when the model directory sets none. */
+  /**
+   * EmbeddingGemma's window, and the most a model whose files declare none is asked to run; see
+   * {@link ModelWindow}.
+   */
   public static final int DEFAULT_MAX_TOKENS = 2048;
 
   private final ModelDirectory directory;
   private final TextTokenizer tokenizer;
   private final OnnxEmbeddingModel model;
+  private final ModelWindow window;
   private final int maxBatchSize;
   private final int defaultDims;
 
   private TextEmbedder(
-      ModelDirectory directory, TextTokenizer tokenizer, OnnxEmbeddingModel model, int maxBatchSize) {
+      ModelDirectory directory, TextTokenizer tokenizer, OnnxEmbeddingModel model, ModelWindow window, int maxBatchSize) {
     this.directory = directory;
     this.tokenizer = tokenizer;
     this.model = model;
+    this.window = window;
     // A batch-dependent graph would give a document a different vector in a bulk than alone.
     this.maxBatchSize = model.batchInvariant() ? maxBatchSize : 1;
     Integer configuredDims = directory.config().dims();
@@ -62,7 +67,8 @@ public final class TextEmbedder implements AutoCloseable {
   public static TextEmbedder open(Path modelDirectory, EmbedderSettings settings) {
     ModelDirectory directory = ModelDirectory.open(modelDirectory);
     ModelConfig config = directory.config();
-    int maxTokens = config.maxTokens() == null ? DEFAULT_MAX_TOKENS : config.maxTokens();
+    ModelWindow declared = ModelWindow.declared(directory.root());
+    int maxTokens = config.maxTokens() != null ? config.maxTokens() : declared != null ? declared.maxTokens() : DEFAULT_MAX_TOKENS;
     // Gemma's 33 MB tokenizer.json takes about as long to parse as its 1.2 GB graph takes to load:
     // the two load at once.
     CompletableFuture<TextTokenizer> tokenizerLoad = new CompletableFuture<>();
@@ -75,32 +81,59 @@ public final class TextEmbedder implements AutoCloseable {
     }, "embedding-gemma-tokenizer-load");
     loader.setDaemon(true);
     loader.start();
-    OnnxEmbeddingModel model;
+    OnnxEmbeddingModel model = null;
+    TextTokenizer tokenizer = null;
+    Throwable failure = null;
     try {
       model = OnnxEmbeddingModel.load(directory.graph(), config.pooling(), settings.intraOpThreads());
     } catch (RuntimeException | Error e) {
-      try {
-        await(tokenizerLoad).close();
-      } catch (RuntimeException | Error tokenizerFailure) {
-        e.addSuppressed(tokenizerFailure);
-      }
-      throw e;
+      failure = e;
     }
-    TextTokenizer tokenizer;
     try {
+      // Awaited even when the graph failed, so that the tokenizer is closed too.
       tokenizer = await(tokenizerLoad);
     } catch (RuntimeException | Error e) {
-      model.close();
-      throw e;
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
+      }
     }
-    try {
-      checkVocabulary(directory, tokenizer, model);
-      return new TextEmbedder(directory, tokenizer, model, settings.maxBatchSize());
-    } catch (RuntimeException e) {
-      tokenizer.close();
-      model.close();
-      throw e;
+    if (failure == null) {
+      try {
+        checkVocabulary(directory, tokenizer, model);
+        OnnxEmbeddingModel graph = model;
+        ModelWindow window = ModelWindow.resolve(directory, length -> runs(graph, length));
+        if (window.maxTokens() != tokenizer.maxTokens()) {
+          // Only for a graph that runs fewer tokens than its files admit: the tokenizer is opened again for them.
+          tokenizer.close();
+          tokenizer = null;
+          tokenizer = TextTokenizer.load(directory.tokenizer(), directory.specialTokens(), window.maxTokens());
+        }
+        return new TextEmbedder(directory, tokenizer, model, window, settings.maxBatchSize());
+      } catch (RuntimeException e) {
+        failure = e;
+      }
     }
+    closeAll(failure, model, tokenizer);
+    if (failure instanceof Error error) {
+      throw error;
+    }
+    throw (RuntimeException) failure;
+  }
+
+  /** Closes what a failed load opened, and gives back the native memory it had used. */
+  private static void closeAll(Throwable failure, AutoCloseable... opened) {
+    for (AutoCloseable resource : opened) {
+      if (resource != null) {
+        try {
+          resource.close();
+        } catch (Exception | Error e) {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    NativeRuntime.releaseFreedNativeMemory();
   }
 
   private static TextTokenizer await(CompletableFuture<TextTokenizer> load) {
@@ -114,6 +147,16 @@ public final class TextEmbedder implements AutoCloseable {
         throw error;
       }
       throw e;
+    }
+  }
+
+  /** Whether the graph runs one text of {@code length} tokens. */
+  private static boolean runs(OnnxEmbeddingModel model, int length) {
+    try {
+      model.embed(List.of(new TokenizedText(ModelWindow.probeIds(length), false)));
+      return true;
+    } catch (InferenceException e) {
+      return false;
     }
   }
 
@@ -149,7 +192,12 @@ public final class TextEmbedder implements AutoCloseable {
 
   /** The longest input in tokens; longer texts are truncated and flagged. */
   public int maxTokens() {
-    return tokenizer.maxTokens();
+    return window.maxTokens();
+  }
+
+  /** The model's window and what set it; see {@link ModelWindow}. */
+  public ModelWindow window() {
+    return window;
   }
 
   /**
@@ -205,7 +253,8 @@ public final class TextEmbedder implements AutoCloseable {
    *
    * @param dims the Matryoshka dims of the result, from 1 to {@link #modelDims()}
    * @throws IllegalArgumentException if {@code dims} is out of range
-   * @throws IllegalStateException if inference fails
+   * @throws TextRejectedException if a text makes no tokens of its own
+   * @throws InferenceException if inference fails
    */
   public List<Embedding> embed(List<EmbeddingInput> inputs, int dims) {
     if (dims < 1 || dims > model.dims()) {
@@ -216,6 +265,13 @@ public final class TextEmbedder implements AutoCloseable {
     TokenizedText[] tokenized = new TokenizedText[inputs.size()];
     Integer[] order = new Integer[inputs.size()];
     for (int i = 0; i < tokenized.length; i++) {
+      String text = inputs.get(i).text();
+      if (!EmbeddingInput.hasAssignedCharacter(text) && tokenizer.tokenSpans(text).size() == 0) {
+        // Characters the tokenizer drops (BERT's normaliser removes unassigned code points and the
+        // replacement for a lone surrogate): the prompt and special tokens alone would give every
+        // such text the same vector.
+        throw TextRejectedException.noTokens(inputs.size() == 1 ? -1 : i);
+      }
       tokenized[i] = tokenize(inputs.get(i));
       order[i] = i;
     }
@@ -236,12 +292,20 @@ public final class TextEmbedder implements AutoCloseable {
     return List.of(embeddings);
   }
 
+  /**
+   * Closes the session and the tokenizer and gives the native memory they held back to the
+   * operating system, so that a process which replaces models keeps the memory of one copy.
+   */
   @Override
   public void close() {
     try {
       model.close();
     } finally {
-      tokenizer.close();
+      try {
+        tokenizer.close();
+      } finally {
+        NativeRuntime.releaseFreedNativeMemory();
+      }
     }
   }
 }

@@ -179,24 +179,6 @@ class ModelLoadingTest {
   }
 
   @Test
-  void inferenceFailureNamesTheBatchAndGraph() throws IOException {
-    shortWindowModel();
-    try (TextEmbedder embedder = TextEmbedder.open(dir, new EmbedderSettings(1, 4))) {
-      assertEquals(8, embedder.embed(EmbeddingInput.of("a b c", PromptTemplate.NONE), 8).dims(), "5 tokens fit the window of 12");
-      IllegalStateException e =
-          assertThrows(IllegalStateException.class, () -> embedder.embed(EmbeddingInput.of("a b c d e f g h i j k l m n", PromptTemplate.NONE), 8));
-      assertTrue(
-          e.getMessage().startsWith("ONNX Runtime failed on a batch of 1 texts of up to 16 tokens with graph [" + dir.resolve("model.onnx") + "]: "),
-          e.getMessage());
-    }
-  }
-
-  private void shortWindowModel() throws IOException {
-    plainModel(TestModels.shortWindowEncoder(12));
-    Files.writeString(dir.resolve("embedding-gemma.json"), "{\"prompts\": false}");
-  }
-
-  @Test
   void specialTokensFromTokenizerConfig() throws IOException {
     Path config = dir.resolve("tokenizer_config.json");
     Files.writeString(config, "{\"add_bos_token\": true, \"bos_token\": {\"content\": \"<bos>\"}, \"add_eos_token\": true, \"eos_token\": \"<eos>\"}");

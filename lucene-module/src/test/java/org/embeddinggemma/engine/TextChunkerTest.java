@@ -179,6 +179,42 @@ class TextChunkerTest {
     assertTrue(first.limited());
   }
 
+  /** The limit is the document's: 10,000 short strings cannot make 10,000 passages of a 100-passage limit. */
+  @Test
+  void passageLimitCountsEveryTextOfTheDocument() {
+    List<String> texts = new java.util.ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      texts.add("Short string number " + i + ".");
+    }
+    TextChunker strict = new TextChunker(miniLm, new ChunkingSettings(Strategy.SENTENCE, 64, 0, 100, false));
+    TextRejectedException tooMany = assertThrows(TextRejectedException.class, () -> strict.chunk(texts, PromptTemplate.NONE, null));
+    assertEquals(-1, tooMany.index());
+    assertEquals(
+        "makes more than 100 passages of at most 64 tokens, the most allowed for one document (10000 texts make more); raise the"
+            + " passage limit, use longer passages, or keep only the first passages",
+        tooMany.reason());
+    // Fewer texts than the limit, but their passages add up past it.
+    List<String> long3 = List.of(corpus, corpus, corpus);
+    int each = new TextChunker(miniLm, settings(Strategy.SENTENCE, 64, 0)).chunk(corpus, PromptTemplate.NONE, null).passages().size();
+    TextChunker sixty = new TextChunker(miniLm, new ChunkingSettings(Strategy.SENTENCE, 64, 0, each + each / 2, false));
+    assertEquals(
+        "makes more than " + (each + each / 2) + " passages of at most 64 tokens, the most allowed for one document (texts 0 to 1 make"
+            + " more); raise the passage limit, use longer passages, or keep only the first passages",
+        assertThrows(TextRejectedException.class, () -> sixty.chunk(long3, PromptTemplate.NONE, null)).reason());
+
+    TextChunker keepFirst = new TextChunker(miniLm, new ChunkingSettings(Strategy.SENTENCE, 64, 0, 100, true));
+    List<TextChunker.Chunks> kept = keepFirst.chunk(texts, PromptTemplate.NONE, null);
+    assertEquals(10_000, kept.size());
+    assertEquals(100, kept.stream().mapToInt(chunks -> chunks.passages().size()).sum());
+    assertEquals(1, kept.get(99).passages().size());
+    assertTrue(kept.get(100).passages().isEmpty() && kept.get(100).limited(), "texts past the limit make no passages");
+
+    TextRejectedException empty =
+        assertThrows(TextRejectedException.class, () -> strict.chunk(List.of("fine", "\u200b"), PromptTemplate.NONE, null));
+    assertEquals(1, empty.index());
+    assertEquals("text [1] has nothing to embed: " + EmbeddingInput.NO_CONTENT, empty.getMessage());
+  }
+
   @Test
   void aHugeTextIsSplitOnlyAsFarAsTheLimitNeeds() {
     StringBuilder huge = new StringBuilder();

@@ -151,10 +151,18 @@ public final class TestModels {
     return dir;
   }
 
-  /** The real Gemma 3 tokenizer with EmbeddingGemma's config; written last, as the sign of a complete directory. */
+  /**
+   * The real Gemma 3 tokenizer with EmbeddingGemma's config, and the export's {@code config.json}
+   * (which declares the 2,048-token window); the tokenizer config is written last, as the sign of a
+   * complete directory.
+   */
   private static void addGemmaTokenizer(Path dir) {
     try {
       Files.createDirectories(dir);
+      Files.writeString(dir.resolve("config.json"), """
+          {"architectures": ["Gemma3TextModel"], "model_type": "gemma3_text", "hidden_size": 768, "num_hidden_layers": 24,
+           "max_position_embeddings": 2048, "vocab_size": 262144}
+          """);
       link(gemmaTokenizer(), dir.resolve("tokenizer.json"));
       // EmbeddingGemma's tokenizer config differs from Gemma 3's chat one: it ends texts with <eos>.
       String config =
