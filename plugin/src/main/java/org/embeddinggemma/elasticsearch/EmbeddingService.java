@@ -21,11 +21,11 @@ import org.elasticsearch.tasks.TaskCancelledException;
 import org.embeddinggemma.engine.ChunkingSettings;
 import org.embeddinggemma.engine.Embedding;
 import org.embeddinggemma.engine.EmbeddingInput;
-import org.embeddinggemma.engine.ModelLoadException;
 import org.embeddinggemma.engine.Passage;
 import org.embeddinggemma.engine.PromptTemplate;
 import org.embeddinggemma.engine.TextChunker;
 import org.embeddinggemma.engine.TextEmbedder;
+import org.embeddinggemma.engine.TextRejectedException;
 
 /**
  * Runs embeddings on the plugin's own bounded thread pools, never on Elasticsearch's transport,
@@ -179,7 +179,7 @@ public final class EmbeddingService {
   private void embedAllNow(
       ModelHandle model, List<String> texts, String title, PromptSpec prompt, Integer dims, EmbeddingStats.Source source,
       CancellableTask task, ActionListener<List<Embedding>> listener) {
-    ModelHandle.Loaded loaded = model.tryAcquire();
+    LoadedModel loaded = model.tryAcquire();
     if (loaded == null) {
       stats.failed(texts.size());
       listener.onFailure(model.unavailable());
@@ -204,7 +204,12 @@ public final class EmbeddingService {
         for (int k = start; k < end; k++) {
           inputs.add(new EmbeddingInput(texts.get(order[k]), prompt.resolve(embedder), title));
         }
-        List<Embedding> batch = run(embedder, inputs, resolvedDims);
+        List<Embedding> batch;
+        try {
+          batch = run(embedder, inputs, resolvedDims);
+        } catch (TextRejectedException e) {
+          throw e.at(order[start + Math.max(0, e.index())]);
+        }
         for (int k = start; k < end; k++) {
           embeddings[order[k]] = batch.get(k - start);
         }
@@ -213,7 +218,7 @@ public final class EmbeddingService {
       listener.onResponse(List.of(embeddings));
     } catch (Throwable t) {
       stats.failed(texts.size());
-      listener.onFailure(asException(t));
+      listener.onFailure(ModelErrors.forClient(model.id(), t));
     } finally {
       loaded.release();
     }
@@ -344,7 +349,7 @@ public final class EmbeddingService {
     }
 
     private void process(List<Waiting> batch) {
-      ModelHandle.Loaded loaded = model.tryAcquire();
+      LoadedModel loaded = model.tryAcquire();
       if (loaded == null) {
         if (model.state() == ModelHandle.State.LOADING) {
           // A reload of broken files started meanwhile: back to the front of the queue.
@@ -380,7 +385,7 @@ public final class EmbeddingService {
           // Characters stand in for tokens: no text is tokenised before its batch runs.
           group.sort(Comparator.comparingInt(p -> p.text().length() + (p.title() == null ? 0 : p.title().length())));
           for (int start = 0; start < group.size(); start += maxBatchSize) {
-            embedGroup(embedder, dims, group.subList(start, Math.min(group.size(), start + maxBatchSize)));
+            embedGroup(model.id(), embedder, dims, group.subList(start, Math.min(group.size(), start + maxBatchSize)));
           }
         });
         if (!documents.isEmpty()) {
@@ -397,7 +402,7 @@ public final class EmbeddingService {
    * retried alone, so that a text the model cannot take fails by itself and never takes the other
    * documents of a bulk request with it.
    */
-  private void embedGroup(TextEmbedder embedder, int dims, List<Pending> group) {
+  private void embedGroup(String modelId, TextEmbedder embedder, int dims, List<Pending> group) {
     List<Embedding> embeddings;
     try {
       List<EmbeddingInput> inputs = new ArrayList<>(group.size());
@@ -406,12 +411,12 @@ public final class EmbeddingService {
       }
       embeddings = run(embedder, inputs, dims);
     } catch (Throwable t) {
-      Exception failure = asException(t);
+      Exception failure = ModelErrors.forClient(modelId, t);
       if (group.size() == 1) {
         fail(group, failure);
       } else {
         for (Pending p : group) {
-          embedGroup(embedder, dims, List.of(p));
+          embedGroup(modelId, embedder, dims, List.of(p));
         }
       }
       return;
@@ -427,19 +432,6 @@ public final class EmbeddingService {
     }
   }
 
-  /**
-   * A failure to report to a caller. An {@link Error} from native code becomes an exception that
-   * only describes it, because Elasticsearch stops the node when it finds an Error in a failure.
-   */
-  private static Exception asException(Throwable t) {
-    if (t instanceof VirtualMachineError fatal) {
-      throw fatal;
-    }
-    if (t instanceof Exception e) {
-      return e;
-    }
-    return new IllegalStateException("embedding failed: " + ModelLoadException.describe(t));
-  }
 
   /**
    * Chunks each document's texts and embeds all their passages in one sorted run per dims; if a run
@@ -452,23 +444,13 @@ public final class EmbeddingService {
         int dims = checkDims(modelId, embedder, document.dims());
         TextChunker chunker = new TextChunker(embedder, document.chunking());
         PromptTemplate prompt = document.prompt().resolve(embedder);
-        List<TextChunker.Chunks> chunks = new ArrayList<>(document.texts().size());
-        for (int i = 0; i < document.texts().size(); i++) {
-          try {
-            chunks.add(chunker.chunk(document.texts().get(i), prompt, document.title()));
-          } catch (IllegalArgumentException e) {
-            // "text makes 120 passages …" becomes "text[2] makes 120 passages …" for an array's element.
-            throw document.texts().size() == 1 || !e.getMessage().startsWith("text ")
-                ? e
-                : new IllegalArgumentException("text[" + i + "]" + e.getMessage().substring("text".length()), e);
-          }
-        }
+        List<TextChunker.Chunks> chunks = chunker.chunk(document.texts(), prompt, document.title());
         byDims.computeIfAbsent(dims, d -> new ArrayList<>()).add(new Chunked(document, prompt, chunks));
       } catch (RuntimeException e) {
         fail(List.of(document), e);
       }
     }
-    byDims.forEach((dims, group) -> embedChunked(embedder, dims, group));
+    byDims.forEach((dims, group) -> embedChunked(modelId, embedder, dims, group));
   }
 
   private record Chunked(PendingPassages document, PromptTemplate prompt, List<TextChunker.Chunks> chunks) {
@@ -481,7 +463,7 @@ public final class EmbeddingService {
     }
   }
 
-  private void embedChunked(TextEmbedder embedder, int dims, List<Chunked> group) {
+  private void embedChunked(String modelId, TextEmbedder embedder, int dims, List<Chunked> group) {
     List<EmbeddingInput> inputs = new ArrayList<>();
     for (Chunked chunked : group) {
       inputs.addAll(chunked.inputs());
@@ -490,12 +472,12 @@ public final class EmbeddingService {
     try {
       embeddings = run(embedder, inputs, dims);
     } catch (Throwable t) {
-      Exception failure = asException(t);
+      Exception failure = ModelErrors.forClient(modelId, t);
       if (group.size() == 1) {
         fail(List.of(group.get(0).document()), failure);
       } else {
         for (Chunked chunked : group) {
-          embedChunked(embedder, dims, List.of(chunked));
+          embedChunked(modelId, embedder, dims, List.of(chunked));
         }
       }
       return;

@@ -1,40 +1,36 @@
 package org.embeddinggemma.elasticsearch;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
-import org.elasticsearch.ElasticsearchStatusException;
-import org.elasticsearch.ResourceNotFoundException;
 import org.elasticsearch.action.ActionListener;
-import org.elasticsearch.rest.RestStatus;
-import org.embeddinggemma.engine.EmbedderSettings;
 import org.embeddinggemma.engine.ModelLoadException;
 import org.embeddinggemma.engine.TextEmbedder;
 
 /**
  * One model id on this node and the state of its files: not installed, loading, loaded or failed.
  *
- * <p>Nothing here blocks: a model loads in the background on the plugin's pool, and callers are
- * called back when it is ready. A failed load is remembered, logged once and reported to every
- * caller, until the model's files change (checked at most once a second) or a reload is asked for;
- * a missing model is looked for again the same way, so that copying the files in heals every
- * pipeline that uses it without touching the pipeline. A reload loads a second copy and swaps it in:
- * work in flight finishes on the old copy, which is closed once the last of it is done.
+ * <p>Nothing here blocks: a model loads in the background on {@code loader}, with {@code opener},
+ * and callers are called back when it is ready. A failed load is remembered, logged once and
+ * reported to every caller, until the model's files change (checked at most once a second) or a
+ * reload is asked for; a missing model is looked for again the same way, so that copying the files
+ * in heals every pipeline that uses it without touching the pipeline. A reload loads a second copy
+ * and swaps it in: work in flight finishes on the old {@link LoadedModel}, which closes once the
+ * last of it is done.
  */
 public final class ModelHandle {
 
   private static final Logger logger = LogManager.getLogger(ModelHandle.class);
 
-  private static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** How often, at most, the files of a missing or broken model are looked at again. */
+  static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** Where a model is. */
   public enum State {
@@ -45,59 +41,39 @@ public final class ModelHandle {
 
     /** The name in {@code _stats}. */
     public String externalName() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
   private final String id;
-  private final Path directory;
-  private final EmbedderSettings settings;
+  private final ModelFiles files;
+  private final Function<Path, TextEmbedder> opener;
   private final Executor loader;
+  private final LongSupplier nanoTime;
 
   private State state;
-  private Loaded current;
+  private LoadedModel current;
   private RuntimeException failure;
   private String failedFiles;
   private long checkedAt;
   private boolean checked;
   private final List<Runnable> waiting = new ArrayList<>();
 
-  ModelHandle(String id, Path directory, EmbedderSettings settings, Executor loader) {
-    this.id = id;
-    this.directory = directory;
-    this.settings = settings;
-    this.loader = loader;
+  /**
+   * @param opener loads the model from its folder; may throw anything, {@link Error}s included
+   * @param loader where loads run
+   */
+  ModelHandle(String id, Path directory, Function<Path, TextEmbedder> opener, Executor loader) {
+    this(id, directory, opener, loader, System::nanoTime);
   }
 
-  /** A loaded copy of the model, closed when its handle and everyone using it have let it go. */
-  public static final class Loaded {
-    private final TextEmbedder embedder;
-    private final AtomicInteger references = new AtomicInteger(1);
-
-    private Loaded(TextEmbedder embedder) {
-      this.embedder = embedder;
-    }
-
-    /** The engine. */
-    public TextEmbedder embedder() {
-      return embedder;
-    }
-
-    private boolean tryAcquire() {
-      for (int count = references.get(); count > 0; count = references.get()) {
-        if (references.compareAndSet(count, count + 1)) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    /** Lets go of the copy; the last one out closes it. */
-    public void release() {
-      if (references.decrementAndGet() == 0) {
-        embedder.close();
-      }
-    }
+  /** As the public constructor, with a clock for the re-check interval. */
+  ModelHandle(String id, Path directory, Function<Path, TextEmbedder> opener, Executor loader, LongSupplier nanoTime) {
+    this.id = id;
+    this.files = new ModelFiles(directory);
+    this.opener = opener;
+    this.loader = loader;
+    this.nanoTime = nanoTime;
   }
 
   /** The model id. */
@@ -124,10 +100,8 @@ public final class ModelHandle {
     refresh();
   }
 
-  /**
-   * The loaded model, which the caller must {@link Loaded#release()}, or null if it is not loaded.
-   */
-  public synchronized Loaded tryAcquire() {
+  /** The loaded copy, which the caller must {@link LoadedModel#release()}, or null if none is loaded. */
+  public synchronized LoadedModel tryAcquire() {
     refresh();
     return state == State.LOADED && current.tryAcquire() ? current : null;
   }
@@ -152,29 +126,15 @@ public final class ModelHandle {
     action.run();
   }
 
-  /** Why the model cannot be used now: not installed (404) or failed to load (409). */
+  /** Why the model cannot be used now, for clients: not installed (404), failed to load or loading (409). */
   public synchronized RuntimeException unavailable() {
     if (state == State.NOT_INSTALLED || state == null) {
-      return notInstalled();
+      return ModelErrors.notInstalled(id);
     }
     if (state == State.FAILED) {
-      return new ElasticsearchStatusException(
-          "model [" + id + "] cannot be loaded: " + failure.getMessage()
-              + "; fix its files (the node tries again when they change) or call POST _embedding_gemma/_reload",
-          RestStatus.CONFLICT);
+      return ModelErrors.cannotLoad(id, files.directory(), failure);
     }
-    return new ElasticsearchStatusException("model [" + id + "] is " + state.externalName(), RestStatus.CONFLICT);
-  }
-
-  private ResourceNotFoundException notInstalled() {
-    return new ResourceNotFoundException(
-        "model [" + id + "] is not installed on this node: no folder [" + ModelRegistry.MODELS_FOLDER + "/" + id
-            + "] in its config directory");
-  }
-
-  /** The failure's message, or null. */
-  public synchronized String failureMessage() {
-    return state == State.FAILED ? failure.getMessage() : null;
+    return ModelErrors.notReady(id, state);
   }
 
   /**
@@ -183,11 +143,11 @@ public final class ModelHandle {
    */
   public void reload(ActionListener<TextEmbedder> listener) {
     synchronized (this) {
-      checkedAt = System.nanoTime();
+      checkedAt = nanoTime.getAsLong();
       checked = true;
-      if (!Files.isDirectory(directory)) {
+      if (!files.installed()) {
         state = current == null ? State.NOT_INSTALLED : state;
-        listener.onFailure(notInstalled());
+        listener.onFailure(ModelErrors.notInstalled(id));
         return;
       }
       if (state != State.LOADED) {
@@ -201,17 +161,17 @@ public final class ModelHandle {
     if (state == State.LOADED || state == State.LOADING) {
       return;
     }
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
     if (checked && now - checkedAt < RECHECK_NANOS) {
       return;
     }
     checked = true;
     checkedAt = now;
-    if (!Files.isDirectory(directory)) {
+    if (!files.installed()) {
       state = State.NOT_INSTALLED;
       return;
     }
-    if (state == State.FAILED && files().equals(failedFiles)) {
+    if (state == State.FAILED && files.fingerprint().equals(failedFiles)) {
       return;
     }
     state = State.LOADING;
@@ -227,37 +187,38 @@ public final class ModelHandle {
   }
 
   private void load(ActionListener<TextEmbedder> listener) {
-    long start = System.nanoTime();
-    String files = files();
+    long start = nanoTime.getAsLong();
+    String fingerprint = files.fingerprint();
     TextEmbedder embedder = null;
     RuntimeException error = null;
     try {
-      embedder = TextEmbedder.open(directory, settings);
+      embedder = opener.apply(files.directory());
       logger.info(
-          "loaded model [{}] from [{}] in [{}ms]: {} dims, {} max tokens, batches of up to {}",
-          id, embedder.directory().graph(), (System.nanoTime() - start) / 1_000_000,
-          embedder.modelDims(), embedder.maxTokens(), embedder.maxBatchSize());
+          "loaded model [{}] from [{}] in [{}ms]: {} dims, {} max tokens ({}), batches of up to {}",
+          id, embedder.directory().graph(), (nanoTime.getAsLong() - start) / 1_000_000,
+          embedder.modelDims(), embedder.maxTokens(), embedder.window().source(), embedder.maxBatchSize());
     } catch (Throwable t) {
       if (t instanceof VirtualMachineError fatal) {
         throw fatal;
       }
-      error = t instanceof RuntimeException runtime ? runtime : new ModelLoadException("cannot load model [" + id + "]", t);
-      // Once per broken set of files: the node does not retry until they change.
-      logger.warn("cannot load model [{}]: {}", id, error.getMessage());
+      error = t instanceof RuntimeException runtime ? runtime : new ModelLoadException("cannot load model [" + files.directory() + "]", t);
+      // Once per broken set of files, with all the detail: the node does not retry until they change.
+      RuntimeException logged = error;
+      logger.warn(() -> "cannot load model [" + id + "]: " + logged.getMessage(), logged);
     }
     synchronized (this) {
-      failedFiles = error == null ? null : files;
+      failedFiles = error == null ? null : fingerprint;
     }
     finish(embedder, error, listener);
   }
 
   private void finish(TextEmbedder embedder, RuntimeException error, ActionListener<TextEmbedder> listener) {
     List<Runnable> settled;
-    Loaded replaced = null;
+    LoadedModel replaced = null;
     synchronized (this) {
       if (embedder != null) {
         replaced = current;
-        current = new Loaded(embedder);
+        current = new LoadedModel(embedder);
         state = State.LOADED;
         failure = null;
       } else if (current == null) {
@@ -280,27 +241,8 @@ public final class ModelHandle {
     if (embedder != null) {
       listener.onResponse(embedder);
     } else {
-      listener.onFailure(error);
+      listener.onFailure(ModelErrors.cannotLoad(id, files.directory(), error));
     }
-  }
-
-  /** Names, sizes and modification times of the model's files: what tells that they changed. */
-  private String files() {
-    StringBuilder files = new StringBuilder();
-    try (Stream<Path> paths = Files.walk(directory, 3)) {
-      paths.sorted().forEach(path -> {
-        try {
-          BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-          files.append(directory.relativize(path)).append(' ').append(attributes.size()).append(' ')
-              .append(attributes.lastModifiedTime().toMillis()).append('\n');
-        } catch (IOException e) {
-          files.append(path).append(" unreadable\n");
-        }
-      });
-    } catch (IOException | RuntimeException e) {
-      files.append("unlistable: ").append(e.getMessage());
-    }
-    return files.toString();
   }
 
   /** Closes the loaded copy once work in flight is done. */

@@ -11,6 +11,7 @@ import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.embeddinggemma.engine.EmbedderSettings;
+import org.embeddinggemma.engine.TextEmbedder;
 
 /**
  * The models of this node: directories under {@code $ES_PATH_CONF/embedding-gemma/<model_id>/},
@@ -64,7 +65,7 @@ public final class ModelRegistry implements AutoCloseable {
    */
   public ModelHandle model(String modelId) {
     return models.computeIfAbsent(
-        validateModelId(modelId), id -> new ModelHandle(id, modelsDirectory.resolve(id), embedderSettings, loader));
+        validateModelId(modelId), id -> new ModelHandle(id, modelsDirectory.resolve(id), directory -> TextEmbedder.open(directory, embedderSettings), loader));
   }
 
   /** The ids of the models installed on this node, loaded or not. */

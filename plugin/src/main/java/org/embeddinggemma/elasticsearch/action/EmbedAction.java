@@ -137,6 +137,14 @@ public final class EmbedAction {
       return modelId;
     }
 
+    /**
+     * How errors name text {@code index} (-1 for the only one): {@code [texts][3]}, or for the query
+     * vector builder, whose one text the user wrote as {@code model_text}, {@code [embedding_gemma] [model_text]}.
+     */
+    public String subject(int index) {
+      return source == EmbeddingStats.Source.QUERY ? "[embedding_gemma] [model_text]" : "[texts][" + Math.max(0, index) + "]";
+    }
+
     public List<String> texts() {
       return texts;
     }

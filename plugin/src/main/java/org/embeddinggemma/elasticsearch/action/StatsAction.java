@@ -181,6 +181,7 @@ public final class StatsAction {
       info.put("dims", model.modelDims());
       info.put("default_dims", model.defaultDims());
       info.put("max_tokens", model.maxTokens());
+      info.put("max_tokens_source", model.window().source());
       info.put("pooling", model.pooling().externalName());
       info.put("task_prompts", model.takesTaskPrompts());
       info.put("max_batch_size", model.maxBatchSize());

@@ -13,6 +13,7 @@ import org.embeddinggemma.elasticsearch.ElementType;
 import org.embeddinggemma.elasticsearch.EmbeddingService;
 import org.embeddinggemma.elasticsearch.EmbeddingStats;
 import org.embeddinggemma.elasticsearch.search.QueryEmbeddingCache;
+import org.embeddinggemma.engine.TextRejectedException;
 
 /** Runs {@link EmbedAction} on the local node through the {@link EmbeddingService}. */
 public final class TransportEmbedAction extends HandledTransportAction<EmbedAction.Request, EmbedAction.Response> {
@@ -29,7 +30,10 @@ public final class TransportEmbedAction extends HandledTransportAction<EmbedActi
   }
 
   @Override
-  protected void doExecute(Task task, EmbedAction.Request request, ActionListener<EmbedAction.Response> listener) {
+  protected void doExecute(Task task, EmbedAction.Request request, ActionListener<EmbedAction.Response> responseListener) {
+    // A rejected text is named as the caller wrote it: [texts][3] for _embed, [model_text] for the query builder.
+    ActionListener<EmbedAction.Response> listener = responseListener.delegateResponse((delegate, e) -> delegate.onFailure(
+        e instanceof TextRejectedException rejected ? new IllegalArgumentException(request.subject(rejected.index()) + " " + rejected.reason()) : e));
     String modelId = request.modelId() == null ? service.defaultModelId() : request.modelId();
     ElementType elementType = request.elementType();
     EmbeddingService.Limits limits = service.limits();

@@ -28,6 +28,7 @@ import org.embeddinggemma.engine.ChunkingSettings;
 import org.embeddinggemma.engine.EmbeddingInput;
 import org.embeddinggemma.engine.Task;
 import org.embeddinggemma.engine.TextEmbedder;
+import org.embeddinggemma.engine.TextRejectedException;
 
 /**
  * The {@code embedding_gemma} ingest processor: embeds the text of {@code field} and writes the
@@ -133,7 +134,16 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
               }
               handler.accept(document, null);
             },
-            e -> handler.accept(null, e)));
+            e -> handler.accept(null, forDocument(e, false))));
+  }
+
+  /** A failure named by the field it concerns: {@code field [body][2] makes 120 passages …}. */
+  private Exception forDocument(Exception failure, boolean array) {
+    if (failure instanceof TextRejectedException rejected) {
+      String element = array && rejected.index() >= 0 ? "[" + rejected.index() + "]" : "";
+      return new IllegalArgumentException("field [" + field + "]" + element + " " + rejected.reason());
+    }
+    return failure;
   }
 
   /** With chunking: one object per passage in {@code target_field}, for a {@code nested} mapping. */
@@ -170,13 +180,8 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
               }
               handler.accept(document, null);
             },
-            e -> handler.accept(null, e instanceof IllegalArgumentException && e.getMessage().startsWith(TEXT_PREFIX)
-                ? new IllegalArgumentException("field [" + field + "]" + e.getMessage().substring(TEXT_PREFIX.length()), e)
-                : e)));
+            e -> handler.accept(null, forDocument(e, array))));
   }
-
-  /** How chunking errors about a text begin ({@code text makes …}, {@code text[2] makes …}); the processor names the field instead. */
-  private static final String TEXT_PREFIX = "text";
 
   private static List<String> textsOf(String field, Object value) {
     if (!(value instanceof List<?> values)) {

@@ -12,6 +12,7 @@ import org.elasticsearch.common.io.stream.StreamOutput;
 import org.elasticsearch.common.util.concurrent.ThreadContext;
 import org.elasticsearch.search.vectors.QueryVectorBuilder;
 import org.elasticsearch.xcontent.ConstructingObjectParser;
+import org.elasticsearch.xcontent.ObjectParser;
 import org.elasticsearch.xcontent.ParseField;
 import org.elasticsearch.xcontent.XContentBuilder;
 import org.elasticsearch.xcontent.XContentParser;
@@ -46,8 +47,18 @@ public final class EmbeddingGemmaQueryVectorBuilder implements QueryVectorBuilde
     PARSER.declareString(ConstructingObjectParser.constructorArg(), MODEL_TEXT);
     PARSER.declareString(ConstructingObjectParser.optionalConstructorArg(), TASK);
     PARSER.declareString(ConstructingObjectParser.optionalConstructorArg(), PROMPT);
-    PARSER.declareInt(ConstructingObjectParser.optionalConstructorArg(), DIMS);
+    PARSER.declareField(ConstructingObjectParser.optionalConstructorArg(), EmbeddingGemmaQueryVectorBuilder::wholeNumber, DIMS, ObjectParser.ValueType.INT);
     PARSER.declareString(ConstructingObjectParser.optionalConstructorArg(), ELEMENT_TYPE);
+  }
+
+  /** {@code dims} as the processor and {@code _embed} take it: a whole number, or a string of one; never a fraction cut short. */
+  private static Integer wholeNumber(XContentParser parser) throws IOException {
+    String value = parser.text();
+    try {
+      return Integer.parseInt(value.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("[" + DIMS.getPreferredName() + "] must be a whole number, got [" + value + "]");
+    }
   }
 
   public static EmbeddingGemmaQueryVectorBuilder fromXContent(XContentParser parser) throws IOException {
@@ -85,6 +96,11 @@ public final class EmbeddingGemmaQueryVectorBuilder implements QueryVectorBuilde
     }
     return new IllegalArgumentException(
         "[" + NAME + "] " + String.join("; ", errors.validationErrors()).replace("[texts][0]", "[model_text]"));
+  }
+
+  /** The dims asked for, or null for the model's default. */
+  Integer dims() {
+    return dims;
   }
 
   public EmbeddingGemmaQueryVectorBuilder(StreamInput in) throws IOException {

@@ -19,6 +19,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.elasticsearch.ElasticsearchParseException;
+import org.elasticsearch.ElasticsearchStatusException;
+import org.elasticsearch.rest.RestStatus;
 import org.elasticsearch.action.ActionListener;
 import org.elasticsearch.common.logging.LogConfigurator;
 import org.elasticsearch.common.settings.Settings;
@@ -62,11 +64,12 @@ class EmbeddingGemmaProcessorTests {
     Path models = Files.createDirectories(config.resolve(ModelRegistry.MODELS_FOLDER));
     Files.createSymbolicLink(models.resolve("minilm"), TestModels.miniLm());
     Files.createSymbolicLink(models.resolve("gemma-shaped"), TestModels.gemmaShaped(TestModels.Layout.EXPORT));
-    // A graph that embeds short texts and fails on texts of more than 12 tokens.
+    // A graph that embeds short texts and fails on texts of more than 12 tokens, though its config declares 64.
     Path shortWindow = Files.createDirectories(models.resolve("short-window"));
     TestModels.shortWindowEncoder(12).write(shortWindow.resolve("model.onnx"), Long.MAX_VALUE);
     Files.copy(TestModels.miniLmTokenizer(), shortWindow.resolve("tokenizer.json"));
     Files.writeString(shortWindow.resolve("embedding-gemma.json"), "{\"prompts\": false}");
+    Files.writeString(shortWindow.resolve("config.json"), "{\"max_position_embeddings\": 64}");
     pool = EsExecutors.newFixed("test", 2, 100, EsExecutors.daemonThreadFactory("test", "embedding"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
     registry = new ModelRegistry(config, new EmbedderSettings(1, 8), task -> pool.execute(task));
     service = new EmbeddingService(registry, "minilm", new EmbeddingStats(), source -> pool, 8, LIMITS);
@@ -204,7 +207,12 @@ class EmbeddingGemmaProcessorTests {
       assertEquals(8, results.get(2).get(30, TimeUnit.SECONDS).dims());
       ExecutionException e =
           assertThrows(ExecutionException.class, () -> results.get(1).get(30, TimeUnit.SECONDS));
-      assertTrue(e.getCause().getMessage().startsWith("ONNX Runtime failed on a batch of 1 texts of up to 16 tokens"), e.getCause().getMessage());
+      assertEquals(
+          "model [short-window] cannot embed the text: the model failed on a text of 16 tokens: Non-zero status code returned while"
+              + " running Add node. Name:'Add_5' Status Message: axis == 1 || axis == largest was false. Attempting to broadcast an axis by"
+              + " a dimension other than 1. 12 by 16",
+          e.getCause().getMessage());
+      assertEquals(RestStatus.BAD_REQUEST, ((ElasticsearchStatusException) e.getCause()).status(), "the text's fault, not the node's");
     } finally {
       single.shutdown();
     }
@@ -353,8 +361,17 @@ class EmbeddingGemmaProcessorTests {
         "field [text] makes 30 passages of at most 16 tokens, more than the 3 allowed; raise the passage limit, use longer passages, or keep only the first passages",
         failure(strict, Map.of("text", longText)));
     assertEquals(
-        "field [text][1] makes 30 passages of at most 16 tokens, more than the 3 allowed; raise the passage limit, use longer passages, or keep only the first passages",
+        "field [text][0] makes 30 passages of at most 16 tokens, more than the 3 allowed; raise the passage limit, use longer passages, or keep only the first passages",
+        failure(strict, Map.of("text", new ArrayList<>(List.of(longText, "short")))));
+    // The limit is the document's: the short text's passage counts against it.
+    assertEquals(
+        "field [text] makes more than 3 passages of at most 16 tokens, the most allowed for one document (texts 0 to 1 make more);"
+            + " raise the passage limit, use longer passages, or keep only the first passages",
         failure(strict, Map.of("text", new ArrayList<>(List.of("short", longText)))));
+    assertEquals(
+        "field [text] makes more than 3 passages of at most 16 tokens, the most allowed for one document (4 texts make more);"
+            + " raise the passage limit, use longer passages, or keep only the first passages",
+        failure(strict, Map.of("text", new ArrayList<>(List.of("a", "b", "c", "d")))));
     assertEquals("field [text] is an empty array: there is no text to embed", failure(strict, Map.of("text", new ArrayList<>())));
     assertEquals("field [text][1] is a number: only a string can be embedded", failure(strict, Map.of("text", new ArrayList<>(List.of("a", 5)))));
     assertEquals("field [text][0] is empty: there is no text to embed", failure(strict, Map.of("text", new ArrayList<>(List.of(" ")))));

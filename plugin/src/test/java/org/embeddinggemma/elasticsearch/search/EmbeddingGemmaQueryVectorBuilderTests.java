@@ -46,7 +46,7 @@ class EmbeddingGemmaQueryVectorBuilderTests {
   }
 
   @Test
-  void invalidOptionsAreRejectedWithTheirNames() {
+  void invalidOptionsAreRejectedWithTheirNames() throws IOException {
     assertEquals(
         "[embedding_gemma] [model_text] is empty: there is no text to embed",
         new EmbeddingGemmaQueryVectorBuilder(null, " ", null, null, null, null).validate().getMessage());
@@ -64,6 +64,10 @@ class EmbeddingGemmaQueryVectorBuilderTests {
         new EmbeddingGemmaQueryVectorBuilder("a/b", "t", null, null, null, null).validate().getMessage());
     IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> parse("{\"task\": \"query\"}"));
     assertEquals("Required [model_text]", missing.getMessage());
+    // dims as the processor and _embed take it: a fraction is refused, not cut to a whole number.
+    XContentParseException fraction = assertThrows(XContentParseException.class, () -> parse("{\"model_text\": \"t\", \"dims\": 1.5}"));
+    assertEquals("[dims] must be a whole number, got [1.5]", fraction.getCause().getMessage());
+    assertEquals(Integer.valueOf(128), parse("{\"model_text\": \"t\", \"dims\": \"128\"}").dims());
     XContentParseException unknown = assertThrows(XContentParseException.class, () -> parse("{\"model_text\": \"t\", \"text\": \"u\"}"));
     assertEquals("[1:21] [embedding_gemma] unknown field [text]", unknown.getMessage());
   }
