@@ -178,6 +178,55 @@ class ChunkingIT {
     assertEquals("green", ok(cluster.request("GET", "/_cluster/health", null)).get("status").getAsString());
   }
 
+  /**
+   * The passage limit is the document's: an array of 30,000 short strings fails before anything is
+   * embedded (or keeps its first 100 passages), and the other documents of the bulk are indexed.
+   */
+  @Test
+  void anArrayOfManyStringsIsBoundByTheDocumentsPassageLimit() {
+    ok(cluster.request("PUT", "/_ingest/pipeline/strings", """
+        {"processors": [{"embedding_gemma": {"field": "body", "target_field": "passages",
+                                             "chunking": {"max_tokens": 64, "max_passages": 100}}}]}"""));
+    ok(cluster.request("PUT", "/_ingest/pipeline/strings-first", """
+        {"processors": [{"embedding_gemma": {"field": "body", "target_field": "passages", "truncated_field": "cut",
+                                             "chunking": {"max_tokens": 64, "max_passages": 100, "on_too_many_passages": "keep_first"}}}]}"""));
+    ok(cluster.request("PUT", "/strings", PASSAGES_INDEX));
+    StringBuilder strings = new StringBuilder("[");
+    for (int i = 0; i < 30_000; i++) {
+      strings.append(i == 0 ? "" : ",").append(json("Short string number " + i + "."));
+    }
+    strings.append(']');
+    long runsBefore = inferenceCount();
+    JsonObject bulk = ok(cluster.request("POST", "/_bulk?refresh=true", """
+        {"index": {"_index": "strings", "_id": "many", "pipeline": "strings"}}
+        {"body": %s}
+        {"index": {"_index": "strings", "_id": "small", "pipeline": "strings"}}
+        {"body": "A small document beside a large array."}
+        {"index": {"_index": "strings", "_id": "many-first", "pipeline": "strings-first"}}
+        {"body": %s}
+        """.formatted(strings, strings)));
+    JsonArray items = bulk.getAsJsonArray("items");
+    JsonObject many = items.get(0).getAsJsonObject().getAsJsonObject("index");
+    assertEquals(400, many.get("status").getAsInt(), many.toString());
+    assertEquals(
+        "field [body] makes more than 100 passages of at most 64 tokens, the most allowed for one document (30000 texts make more);"
+            + " raise the passage limit, use longer passages, or keep only the first passages",
+        many.getAsJsonObject("error").get("reason").getAsString());
+    assertEquals(201, items.get(1).getAsJsonObject().getAsJsonObject("index").get("status").getAsInt());
+    assertEquals(201, items.get(2).getAsJsonObject().getAsJsonObject("index").get("status").getAsInt(), items.get(2).toString());
+    JsonObject first = ok(cluster.request("GET", "/strings/_doc/many-first?_source_excludes=body,passages.vector", null)).getAsJsonObject("_source");
+    assertEquals(100, first.getAsJsonArray("passages").size());
+    assertEquals(true, first.get("cut").getAsBoolean());
+    // 101 passages at most (the kept 100 and the small document's), in batches of 16.
+    long runs = inferenceCount() - runsBefore;
+    assertTrue(runs <= 8, runs + " model runs: the 30,000 strings were not embedded");
+  }
+
+  private static long inferenceCount() {
+    return ok(cluster.request("GET", "/_embedding_gemma/_stats", null)).getAsJsonObject("nodes").entrySet().iterator().next().getValue()
+        .getAsJsonObject().getAsJsonObject("inference").get("count").getAsLong();
+  }
+
   @Test
   void passageVectorsEqualEmbedOfTheirText() {
     LongDocuments.Document document = documents.get(5);

@@ -47,6 +47,21 @@ class HardeningIT {
     Files.copy(TestModels.miniLm().resolve("model.onnx"), mismatched.resolve("model.onnx"));
     Files.copy(TestModels.gemmaTokenizer(), mismatched.resolve("tokenizer.json"));
     Files.writeString(mismatched.resolve("embedding-gemma.json"), "{\"prompts\": false}");
+    // MiniLM as an operator installs it: no max_tokens, so the window must come from the model.
+    Path bare = Files.createDirectories(models.resolve("minilm-bare"));
+    Files.copy(TestModels.miniLmGraph(), bare.resolve("model.onnx"));
+    Files.copy(TestModels.miniLmTokenizer(), bare.resolve("tokenizer.json"));
+    Files.writeString(bare.resolve("embedding-gemma.json"), "{\"prompts\": false}");
+    Path tooLong = Files.createDirectories(models.resolve("minilm-too-long"));
+    Files.copy(TestModels.miniLmGraph(), tooLong.resolve("model.onnx"));
+    Files.copy(TestModels.miniLmTokenizer(), tooLong.resolve("tokenizer.json"));
+    Files.writeString(tooLong.resolve("embedding-gemma.json"), "{\"prompts\": false, \"max_tokens\": 1024}");
+    // A config that declares more positions than the graph's table has: texts past 12 tokens fail in the graph.
+    Path shortWindow = Files.createDirectories(models.resolve("short-window"));
+    TestModels.shortWindowEncoder(12).write(shortWindow.resolve("model.onnx"), Long.MAX_VALUE);
+    Files.copy(TestModels.miniLmTokenizer(), shortWindow.resolve("tokenizer.json"));
+    Files.writeString(shortWindow.resolve("embedding-gemma.json"), "{\"prompts\": false}");
+    Files.writeString(shortWindow.resolve("config.json"), "{\"max_position_embeddings\": 64}");
     cluster =
         ElasticsearchCluster.start(
             "hardening",
@@ -56,7 +71,10 @@ class HardeningIT {
                 "swap", TestModels.miniLm(),
                 "full-scale", TestModels.gemmaFullScale(),
                 "broken", broken,
-                "mismatched", mismatched),
+                "mismatched", mismatched,
+                "minilm-bare", bare,
+                "minilm-too-long", tooLong,
+                "short-window", shortWindow),
             Map.of("embedding_gemma.default_model", "minilm"),
             onAGpuHost(),
             home -> {},
@@ -192,12 +210,177 @@ class HardeningIT {
       ElasticsearchCluster.Response response = cluster.request("POST", "/_embedding_gemma/_embed", "{\"model_id\": \"broken\", \"texts\": [\"x\", \"y\"]}");
       assertEquals(409, response.status(), response.body().toString());
       String reason = response.json().getAsJsonObject("error").get("reason").getAsString();
-      assertTrue(reason.startsWith("model [broken] cannot be loaded: cannot load ONNX graph ["), reason);
+      assertEquals(
+          "model [broken] cannot be loaded: cannot load ONNX graph [embedding-gemma/broken/model.onnx]; if its weights are external,"
+              + " keep model.onnx_data next to it: Load model from embedding-gemma/broken/model.onnx failed:Protobuf parsing failed.;"
+              + " fix its files (the node tries again when they change) or call POST _embedding_gemma/_reload",
+          reason);
+      assertNoInternals(response.body().toString());
       assertTrue(reason.endsWith("; fix its files (the node tries again when they change) or call POST _embedding_gemma/_reload"), reason);
     }
     String log = cluster.fullLog(node);
     assertEquals(1, log.split("cannot load model \\[broken\\]", -1).length - 1, "logged once");
     assertTrue(nodeStats().getAsJsonObject("models").getAsJsonObject("broken").get("error").getAsString().startsWith("model [broken] cannot be loaded"));
+  }
+
+  /** What clients see names files from the models folder down, and holds no class name or native source location. */
+  static void assertNoInternals(String body) {
+    for (String internal : List.of(node.home().toString(), "/tmp/", "onnxruntime_src", "ai.onnxruntime", "java.lang", "OrtException", ".cc:", ".h:")) {
+      assertFalse(body.contains(internal), "[" + internal + "] in " + body);
+    }
+  }
+
+  @Test
+  void errorBodiesOfEveryEndpointCarryNoInternals() {
+    String processor = "{\"embedding_gemma\": {\"model_id\": \"broken\", \"field\": \"text\", \"target_field\": \"vector\"}}";
+    ElasticsearchCluster.Response put = cluster.request("PUT", "/_ingest/pipeline/broken", "{\"processors\": [" + processor + "]}");
+    // 400 once the node knows the model is broken; accepted while its first load is under way.
+    assertNoInternals(put.body().toString());
+    // A document's error, as bulk items carry it.
+    ElasticsearchCluster.Response simulated = cluster.request("POST", "/_ingest/pipeline/_simulate", """
+        {"pipeline": {"processors": [%s]}, "docs": [{"_source": {"text": "a document for a broken model"}}]}""".formatted(processor));
+    assertTrue(simulated.body().toString().contains("model [broken] cannot be loaded"), simulated.body().toString());
+    assertNoInternals(simulated.body().toString());
+    assertNoInternals(cluster.request("GET", "/_embedding_gemma/_stats", null).body().toString());
+    // Not [broken], whose one log line another test counts.
+    ElasticsearchCluster.Response reload = cluster.request("POST", "/_embedding_gemma/_reload/mismatched", null);
+    assertTrue(reload.body().toString().contains("but ONNX graph [embedding-gemma/mismatched/model.onnx] cannot embed token id 262143"),
+        reload.body().toString());
+    assertNoInternals(reload.body().toString());
+    cluster.createByteVectorIndex("broken-search", 384, "{}");
+    ElasticsearchCluster.Response search = cluster.request("POST", "/broken-search/_search", """
+        {"knn": {"field": "vector", "k": 1, "num_candidates": 10,
+                 "query_vector_builder": {"embedding_gemma": {"model_id": "broken", "model_text": "a query"}}}}""");
+    assertTrue(search.status() != 500 && search.body().toString().contains("model [broken] cannot be loaded"), search.body().toString());
+    assertNoInternals(search.body().toString());
+  }
+
+  /**
+   * MiniLM's graph has 512 positions and its folder says nothing of it: the window is found by
+   * running the graph, so that a longer text is truncated, not failed with a 500, in every form.
+   */
+  @Test
+  void theWindowIsTheModelsOwnInEveryPathAndMaxTokensPastItIsRefused() {
+    String longText = json("word ".repeat(700));
+    JsonObject embedded = ok(cluster.request("POST", "/_embedding_gemma/_embed", "{\"model_id\": \"minilm-bare\", \"texts\": [" + longText + "]}"));
+    JsonObject result = embedded.getAsJsonArray("embeddings").get(0).getAsJsonObject();
+    assertEquals(512, result.get("tokens").getAsInt());
+    assertTrue(result.get("truncated").getAsBoolean());
+    JsonObject model = nodeStats().getAsJsonObject("models").getAsJsonObject("minilm-bare");
+    assertEquals(512, model.get("max_tokens").getAsInt());
+    assertEquals("the longest input ONNX graph [model.onnx] runs", model.get("max_tokens_source").getAsString());
+
+    cluster.createByteVectorIndex("bare", 384, "{\"number_of_shards\": 1, \"number_of_replicas\": 0}");
+    putPipeline("bare", "{\"embedding_gemma\": {\"model_id\": \"minilm-bare\", \"field\": \"text\", \"target_field\": \"vector\"}}");
+    JsonObject bulk = ok(cluster.request("POST", "/_bulk?pipeline=bare&refresh=true", """
+        {"index": {"_index": "bare", "_id": "long"}}
+        {"text": %s}
+        """.formatted(longText)));
+    assertFalse(bulk.get("errors").getAsBoolean(), bulk.toString());
+    String builder = "{\"embedding_gemma\": {\"model_id\": \"minilm-bare\", \"model_text\": " + longText + "}}";
+    for (String search : List.of(
+        "{\"knn\": {\"field\": \"vector\", \"k\": 1, \"num_candidates\": 10, \"query_vector_builder\": " + builder + "}}",
+        "{\"query\": {\"knn\": {\"field\": \"vector\", \"k\": 1, \"num_candidates\": 10, \"query_vector_builder\": " + builder + "}}}",
+        "{\"retriever\": {\"knn\": {\"field\": \"vector\", \"k\": 1, \"num_candidates\": 10, \"query_vector_builder\": " + builder + "}}}")) {
+      JsonObject hits = ok(cluster.request("POST", "/bare/_search", search)).getAsJsonObject("hits");
+      assertEquals("long", hits.getAsJsonArray("hits").get(0).getAsJsonObject().get("_id").getAsString(), search);
+    }
+
+    ElasticsearchCluster.Response tooLong = cluster.request("POST", "/_embedding_gemma/_embed", "{\"model_id\": \"minilm-too-long\", \"texts\": [\"a\"]}");
+    assertEquals(409, tooLong.status(), tooLong.body().toString());
+    assertEquals(
+        "model [minilm-too-long] cannot be loaded: max_tokens [1024] in embedding-gemma.json of [embedding-gemma/minilm-too-long] exceeds"
+            + " the 512 tokens ONNX graph [model.onnx] takes (a text of 513 tokens fails in it); set it to 512 or less, or leave it out;"
+            + " fix its files (the node tries again when they change) or call POST _embedding_gemma/_reload",
+        tooLong.json().getAsJsonObject("error").get("reason").getAsString());
+  }
+
+  /** A model run that fails for one text fails that text with a 400 that says why; the rest of the bulk is indexed. */
+  @Test
+  void aTextTheModelFailsOnIsA400ForThatTextAlone() {
+    cluster.createByteVectorIndex("short", 8, "{\"number_of_shards\": 1, \"number_of_replicas\": 0}");
+    putPipeline("short", "{\"embedding_gemma\": {\"model_id\": \"short-window\", \"field\": \"text\", \"target_field\": \"vector\"}}");
+    JsonObject bulk = ok(cluster.request("POST", "/_bulk?pipeline=short&refresh=true", """
+        {"index": {"_index": "short", "_id": "fits"}}
+        {"text": "a b c"}
+        {"index": {"_index": "short", "_id": "too-long"}}
+        {"text": "a b c d e f g h i j k l m n"}
+        {"index": {"_index": "short", "_id": "fits-too"}}
+        {"text": "a a"}
+        """));
+    JsonArray items = bulk.getAsJsonArray("items");
+    assertEquals(201, items.get(0).getAsJsonObject().getAsJsonObject("index").get("status").getAsInt());
+    assertEquals(201, items.get(2).getAsJsonObject().getAsJsonObject("index").get("status").getAsInt());
+    JsonObject failed = items.get(1).getAsJsonObject().getAsJsonObject("index");
+    assertEquals(400, failed.get("status").getAsInt(), failed.toString());
+    String reason = failed.getAsJsonObject("error").get("reason").getAsString();
+    assertEquals(
+        "model [short-window] cannot embed the text: the model failed on a text of 16 tokens: Non-zero status code returned while"
+            + " running Add node. Name:'Add_5' Status Message: axis == 1 || axis == largest was false. Attempting to broadcast an axis"
+            + " by a dimension other than 1. 12 by 16",
+        reason);
+    assertNoInternals(failed.toString());
+    ElasticsearchCluster.Response embed =
+        cluster.request("POST", "/_embedding_gemma/_embed", "{\"model_id\": \"short-window\", \"texts\": [\"a b c d e f g h i j k l m n\"]}");
+    assertEquals(400, embed.status(), embed.body().toString());
+    assertEquals(reason, embed.json().getAsJsonObject("error").get("reason").getAsString());
+  }
+
+  @Test
+  void aModelFolderTheNodeCannotReadSaysSo() throws Exception {
+    Path folder = node.home().resolve("config/embedding-gemma/unreadable");
+    ElasticsearchCluster.run(List.of("cp", "-rL", TestModels.miniLm().toString(), folder.toString()));
+    // Owned by the test's user and closed to others: the node's user cannot list it.
+    Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString(ElasticsearchCluster.ROOT ? "rwx------" : "---------"));
+    try {
+      ElasticsearchCluster.Response response = cluster.request("POST", "/_embedding_gemma/_embed", "{\"model_id\": \"unreadable\", \"texts\": [\"a\"]}");
+      assertEquals(409, response.status(), response.body().toString());
+      String user = ElasticsearchCluster.ROOT ? ElasticsearchCluster.RUN_AS : System.getProperty("user.name");
+      assertEquals(
+          "model [unreadable] cannot be loaded: model directory [embedding-gemma/unreadable] cannot be read by user [" + user + "], who runs"
+              + " this process; give that user read access to the folder and its files (e.g. chmod -R a+rX); fix its files (the node"
+              + " tries again when they change) or call POST _embedding_gemma/_reload",
+          response.json().getAsJsonObject("error").get("reason").getAsString());
+    } finally {
+      Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+  }
+
+  /**
+   * Reloads swap in new copies of the 1.24 GB model; each copy used hundreds of megabytes of native
+   * memory that glibc kept after the copy closed, so that 20 reloads took a node from 2.1 to 5.9 GB.
+   * Now the memory goes back when the old copy closes: 8 reloads, and 8 that fail after loading the
+   * whole graph (a dims past the model's), may add less than one copy's share (about 0.8 GB).
+   */
+  @Test
+  void reloadsGiveTheReplacedCopiesNativeMemoryBack() throws Exception {
+    String embed = "{\"model_id\": \"full-scale\", \"texts\": [\"A text after a reload.\"], \"dims\": 128}";
+    ok(cluster.request("POST", "/_embedding_gemma/_embed", embed));
+    long before = cluster.residentBytes(node);
+    for (int i = 0; i < 8; i++) {
+      JsonObject reload = ok(cluster.request("POST", "/_embedding_gemma/_reload/full-scale", null));
+      assertTrue(reload.toString().contains("\"reload\":\"reloaded\""), reload.toString());
+      ok(cluster.request("POST", "/_embedding_gemma/_embed", embed));
+    }
+    long afterReloads = cluster.residentBytes(node);
+    Path config = node.home().resolve("config/embedding-gemma/full-scale/embedding-gemma.json");
+    Files.writeString(config, "{\"dims\": 4096}");
+    try {
+      for (int i = 0; i < 8; i++) {
+        JsonObject reload = ok(cluster.request("POST", "/_embedding_gemma/_reload/full-scale", null));
+        assertTrue(reload.toString().contains("dims [4096] in embedding-gemma.json of [embedding-gemma/full-scale] exceeds the model's 768 dims"),
+            reload.toString());
+        ok(cluster.request("POST", "/_embedding_gemma/_embed", embed));
+      }
+    } finally {
+      Files.delete(config);
+    }
+    long afterFailures = cluster.residentBytes(node);
+    System.out.printf("full-scale reloads: node RSS %d MB -> %d MB after 8 reloads -> %d MB after 8 failed reloads%n",
+        before >> 20, afterReloads >> 20, afterFailures >> 20);
+    assertTrue(afterReloads - before < 500L << 20, "8 reloads: " + (before >> 20) + " MB -> " + (afterReloads >> 20) + " MB");
+    assertTrue(afterFailures - before < 500L << 20, "8 failed reloads: " + (before >> 20) + " MB -> " + (afterFailures >> 20) + " MB");
+    ok(cluster.request("POST", "/_embedding_gemma/_reload/full-scale", null));
   }
 
   @Test
@@ -239,6 +422,8 @@ class HardeningIT {
         {"text": "\\u0000"}
         {"index": {"_index": "texts", "_id": "surrogate", "pipeline": "truncation-recorded"}}
         {"text": "\\ud800"}
+        {"index": {"_index": "texts", "_id": "dropped", "pipeline": "truncation-recorded"}}
+        {"text": "\\udfff\\ud800\\udc7f"}
         {"index": {"_index": "texts", "_id": "short", "pipeline": "truncation-recorded"}}
         {"text": "A short text."}
         {"index": {"_index": "texts", "_id": "long-recorded", "pipeline": "truncation-recorded"}}
@@ -257,6 +442,12 @@ class HardeningIT {
           "field [text] has nothing to embed: it holds only whitespace, control, format or unpaired surrogate characters",
           items.get(id).getAsJsonObject("error").get("reason").getAsString());
     }
+    // A lone surrogate and an unassigned code point: MiniLM's normaliser drops both, one rule everywhere.
+    assertEquals(400, items.get("dropped").get("status").getAsInt());
+    assertEquals("field [text] has nothing to embed: it makes no tokens", items.get("dropped").getAsJsonObject("error").get("reason").getAsString());
+    ElasticsearchCluster.Response dropped = cluster.request("POST", "/_embedding_gemma/_embed", "{\"texts\": [\"fine\", \"\\udfff\\ud800\\udc7f\"]}");
+    assertEquals(400, dropped.status(), dropped.body().toString());
+    assertEquals("[texts][1] has nothing to embed: it makes no tokens", dropped.json().getAsJsonObject("error").get("reason").getAsString());
     assertEquals(
         "field [text] is longer than the 256 tokens model [minilm] takes (prompt and special tokens included); shorten it, or set [truncate] to true to embed its start",
         items.get("long-refused").getAsJsonObject("error").get("reason").getAsString());
