@@ -37,19 +37,7 @@ public record EmbeddingInput(String text, PromptTemplate prompt, String title) {
    * every such text would get the same vector.
    */
   public static boolean hasContent(String text) {
-    for (int i = 0; i < text.length(); ) {
-      int codePoint = text.codePointAt(i);
-      int type = Character.getType(codePoint);
-      if (!Character.isWhitespace(codePoint)
-          && !Character.isSpaceChar(codePoint)
-          && type != Character.CONTROL
-          && type != Character.FORMAT
-          && type != Character.SURROGATE) {
-        return true;
-      }
-      i += Character.charCount(codePoint);
-    }
-    return false;
+    return text.codePoints().anyMatch(codePoint -> !invisible(codePoint));
   }
 
   /**
@@ -59,21 +47,20 @@ public record EmbeddingInput(String text, PromptTemplate prompt, String title) {
    * tokenizer can tell.
    */
   public static boolean hasAssignedCharacter(String text) {
-    for (int i = 0; i < text.length(); ) {
-      int codePoint = text.codePointAt(i);
+    return text.codePoints().anyMatch(codePoint -> {
       int type = Character.getType(codePoint);
-      if (!Character.isWhitespace(codePoint)
-          && !Character.isSpaceChar(codePoint)
-          && type != Character.CONTROL
-          && type != Character.FORMAT
-          && type != Character.SURROGATE
-          && type != Character.UNASSIGNED
-          && type != Character.PRIVATE_USE) {
-        return true;
-      }
-      i += Character.charCount(codePoint);
-    }
-    return false;
+      return !invisible(codePoint) && type != Character.UNASSIGNED && type != Character.PRIVATE_USE;
+    });
+  }
+
+  /** Whitespace, control, format or unpaired surrogate: what no tokenizer turns into a token. */
+  private static boolean invisible(int codePoint) {
+    int type = Character.getType(codePoint);
+    return Character.isWhitespace(codePoint)
+        || Character.isSpaceChar(codePoint)
+        || type == Character.CONTROL
+        || type == Character.FORMAT
+        || type == Character.SURROGATE;
   }
 
   /** A text with a prompt and no title. */

@@ -83,7 +83,7 @@ public final class EmbeddingService {
    * @param passage where it lies in that text
    * @param text the passage's text
    * @param embedding its vector
-   * @param limited whether its text made more passages than the limit and only the first were kept
+   * @param limited whether its document made more passages than the limit and only the first were kept
    */
   public record EmbeddedPassage(int element, Passage passage, String text, Embedding embedding, boolean limited) {}
 
@@ -485,11 +485,13 @@ public final class EmbeddingService {
     int next = 0;
     for (Chunked chunked : group) {
       List<EmbeddedPassage> passages = new ArrayList<>();
+      // The limit is the document's: texts past it made no passages at all.
+      boolean limited = chunked.chunks().stream().anyMatch(TextChunker.Chunks::limited);
       for (int element = 0; element < chunked.chunks().size(); element++) {
         TextChunker.Chunks chunks = chunked.chunks().get(element);
         String text = chunked.document().texts().get(element);
         for (Passage passage : chunks.passages()) {
-          passages.add(new EmbeddedPassage(element, passage, passage.text(text), embeddings.get(next++), chunks.limited()));
+          passages.add(new EmbeddedPassage(element, passage, passage.text(text), embeddings.get(next++), limited));
         }
       }
       stats.embedded(EmbeddingStats.Source.DOCUMENT, 1);

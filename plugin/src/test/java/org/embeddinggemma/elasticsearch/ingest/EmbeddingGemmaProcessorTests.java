@@ -385,6 +385,10 @@ class EmbeddingGemmaProcessorTests {
     assertEquals(3, passages.size());
     assertEquals(List.of("vector", "start_offset", "end_offset"), List.copyOf(passages.get(0).keySet()));
     assertEquals(true, kept.getFieldValue("limited", Boolean.class));
+    // Strings past the document's limit make no passages, and the document says it was limited.
+    IngestDocument strings = run(keepFirst, Map.of("text", new ArrayList<>(List.of("a", "b", "c", "d", "e"))));
+    assertEquals(3, strings.getFieldValue("vector", List.class).size());
+    assertEquals(true, strings.getFieldValue("limited", Boolean.class));
   }
 
   /** Runs the processor on a document of {@code source}; the result is that same document. */
