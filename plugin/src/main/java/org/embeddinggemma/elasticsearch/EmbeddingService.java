@@ -432,7 +432,6 @@ public final class EmbeddingService {
     }
   }
 
-
   /**
    * Chunks each document's texts and embeds all their passages in one sorted run per dims; if a run
    * fails, each document is run alone, so that one bad document fails by itself.
