@@ -2,14 +2,9 @@ package org.embeddinggemma.integration;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,9 +19,9 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Real Elasticsearch nodes on loopback, from the integ-test-zip distribution, with the plugin zip
- * installed by {@code bin/elasticsearch-plugin install} and models copied to {@code
- * config/embedding-gemma/<model_id>/}, as a user would do it.
+ * Real Elasticsearch nodes on loopback: processes started from copies of the build's {@link
+ * Distribution} (the plugin installed as a user would), models copied to {@code
+ * config/embedding-gemma/<model_id>/}; requests go through a {@link RestClient}.
  *
  * <p>Elasticsearch refuses to run as root: when the tests run as root, the nodes run as the
  * unprivileged user {@value #RUN_AS}, created if needed, and their files live in a world-traversable
@@ -37,13 +32,10 @@ final class ElasticsearchCluster implements AutoCloseable {
   static final String RUN_AS = "esnode";
   static final boolean ROOT = "root".equals(System.getProperty("user.name"));
 
-  private static Path template;
-
   private final Path root;
   private final String adminCredentials;
   private final List<Node> nodes = new ArrayList<>();
   private final Map<Node, List<String>> startCommands = new LinkedHashMap<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   /** One node: its home and ports. */
   record Node(String name, Path home, int httpPort, int transportPort) {
@@ -58,6 +50,8 @@ final class ElasticsearchCluster implements AutoCloseable {
       return body.getAsJsonObject();
     }
   }
+
+  private final RestClient rest = new RestClient();
 
   private ElasticsearchCluster(Path root, String adminCredentials) {
     this.root = root;
@@ -88,7 +82,7 @@ final class ElasticsearchCluster implements AutoCloseable {
       String name, int size, Map<String, Path> models, Map<String, String> settings, Map<String, String> environment,
       HomeSetup setup, String adminCredentials)
       throws Exception {
-    Path installed = template();
+    Path installed = Distribution.ofBuild().withPlugin();
     Path root = Files.createTempDirectory(installed.getParent(), name + "-");
     Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
     ElasticsearchCluster cluster = new ElasticsearchCluster(root, adminCredentials);
@@ -198,44 +192,6 @@ final class ElasticsearchCluster implements AutoCloseable {
     }
   }
 
-  /** The distribution with the plugin installed, made once per test run. */
-  private static synchronized Path template() throws Exception {
-    if (template != null) {
-      return template;
-    }
-    if (ROOT) {
-      ProcessBuilder exists = new ProcessBuilder("id", "-u", RUN_AS);
-      if (exists.start().waitFor() != 0) {
-        run(List.of("useradd", "--system", "--create-home", "--shell", "/usr/sbin/nologin", RUN_AS));
-      }
-    }
-    Path base = Files.createTempDirectory("embedding-gemma-it-");
-    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-    // The distribution copies take a few hundred MB; CI machines are reused.
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        run(List.of("rm", "-rf", base.toString()));
-      } catch (Exception e) {
-        System.err.println("cannot remove " + base + ": " + e);
-      }
-    }));
-    Path home = base.resolve("template");
-    run(List.of("cp", "-a", System.getProperty("elasticsearch.home"), home.toString()));
-    if (ROOT) {
-      run(List.of("chown", "-R", RUN_AS + ":", home.toString()));
-    }
-    Path zip = Path.of(System.getProperty("plugin.zip"));
-    Path readableZip = base.resolve(zip.getFileName());
-    Files.copy(zip, readableZip);
-    Files.setPosixFilePermissions(readableZip, PosixFilePermissions.fromString("rw-r--r--"));
-    List<String> install = new ArrayList<>(nodeCommand());
-    install.addAll(List.of(
-        home.resolve("bin/elasticsearch-plugin").toString(), "install", "--batch", readableZip.toUri().toString()));
-    run(install);
-    template = home;
-    return home;
-  }
-
   /**
    * The prefix of every Elasticsearch command: the unprivileged user when running as root, and the
    * test JVM's JDK (21+) as ES_JAVA_HOME without JAVA_HOME, which Elasticsearch would warn about.
@@ -283,24 +239,7 @@ final class ElasticsearchCluster implements AutoCloseable {
    * @param credentials {@code user:password} for basic authentication, or null for none
    */
   Response requestAs(String credentials, Node node, String method, String path, String body) {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(node.uri(path))
-            .timeout(Duration.ofMinutes(3))
-            .header("Content-Type", path.contains("_bulk") ? "application/x-ndjson" : "application/json")
-            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (credentials != null) {
-      request.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
-    }
-    try {
-      HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-      String text = response.body();
-      return new Response(response.statusCode(), text.isBlank() ? new JsonObject() : JsonParser.parseString(text));
-    } catch (IOException e) {
-      throw new UncheckedIOException(method + " " + path + " failed", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return rest.send(credentials, node.uri(path), method, body);
   }
 
   /**

@@ -3,20 +3,23 @@ package org.embeddinggemma.lucene;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.lucene.codecs.Codec;
+import org.apache.lucene.codecs.FilterCodec;
 import org.apache.lucene.codecs.KnnVectorsFormat;
-import org.apache.lucene.codecs.lucene104.Lucene104Codec;
-import org.apache.lucene.codecs.lucene104.Lucene104HnswScalarQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+import org.apache.lucene.codecs.perfield.PerFieldKnnVectorsFormat;
 import org.apache.lucene.index.VectorEncoding;
 
 /**
  * A codec that stores the given vector fields in HNSW graphs: byte fields with {@link
- * Lucene99HnswVectorsFormat} (already int8, nothing to quantise), float fields with {@link
- * Lucene104HnswScalarQuantizedVectorsFormat} (the graph is searched on quantised copies, the float
- * vectors are kept for exact rescoring). Other fields get Lucene's defaults.
+ * Lucene99HnswVectorsFormat} (already int8, nothing to quantise), float fields with the Lucene
+ * line's scalar-quantised HNSW format ({@code lucene99} up to Lucene 10.3, {@code lucene104} from
+ * 10.4: the graph is searched on quantised copies, the float vectors are kept for exact rescoring).
+ * Other fields get the default codec's formats.
  *
- * <p>The codec keeps the default codec's name, so indexes it writes open with a plain {@code
- * DirectoryReader}: per-field formats are recorded in the index and found by name.
+ * <p>The codec wraps the default codec under its name, so indexes it writes open with a plain {@code
+ * DirectoryReader}: per-field formats are recorded in the index and found by name. Wrapping, not
+ * subclassing, keeps this class the same on every Lucene line: the default codec's class is renamed
+ * with each one.
  */
 public final class HnswVectorCodec {
 
@@ -50,12 +53,21 @@ public final class HnswVectorCodec {
                     entry ->
                         entry.getValue() == VectorEncoding.BYTE
                             ? new Lucene99HnswVectorsFormat(maxConn, beamWidth)
-                            : new Lucene104HnswScalarQuantizedVectorsFormat(maxConn, beamWidth)));
-    return new Lucene104Codec() {
+                            : QuantizedHnswFormat.create(maxConn, beamWidth)));
+    Codec defaultCodec = Codec.getDefault();
+    PerFieldKnnVectorsFormat defaults = (PerFieldKnnVectorsFormat) defaultCodec.knnVectorsFormat();
+    KnnVectorsFormat perField =
+        new PerFieldKnnVectorsFormat() {
+          @Override
+          public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+            KnnVectorsFormat format = formats.get(field);
+            return format != null ? format : defaults.getKnnVectorsFormatForField(field);
+          }
+        };
+    return new FilterCodec(defaultCodec.getName(), defaultCodec) {
       @Override
-      public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
-        KnnVectorsFormat format = formats.get(field);
-        return format != null ? format : super.getKnnVectorsFormatForField(field);
+      public KnnVectorsFormat knnVectorsFormat() {
+        return perField;
       }
     };
   }

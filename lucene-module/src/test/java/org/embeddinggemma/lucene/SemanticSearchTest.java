@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.lucene.codecs.lucene104.Lucene104HnswScalarQuantizedVectorsFormat;
 import org.apache.lucene.codecs.perfield.PerFieldKnnVectorsFormat;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
@@ -123,7 +122,7 @@ class SemanticSearchTest {
       FieldInfo floats = leaf.reader().getFieldInfos().fieldInfo("floats");
       assertEquals("Lucene99HnswVectorsFormat", bytes.getAttribute(PerFieldKnnVectorsFormat.PER_FIELD_FORMAT_KEY));
       // Lucene 10.4 kept the binary-quantised format's SPI name for the 8-bit scalar one.
-      assertEquals(Lucene104HnswScalarQuantizedVectorsFormat.NAME, floats.getAttribute(PerFieldKnnVectorsFormat.PER_FIELD_FORMAT_KEY));
+      assertEquals(QuantizedHnswFormat.NAME, floats.getAttribute(PerFieldKnnVectorsFormat.PER_FIELD_FORMAT_KEY));
       assertEquals(VectorEncoding.BYTE, bytes.getVectorEncoding());
       assertEquals(DIMS, bytes.getVectorDimension());
     }

@@ -8,34 +8,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Function;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.apache.lucene.util.SetOnce;
 import org.elasticsearch.cluster.node.DiscoveryNode;
-import org.elasticsearch.cluster.node.DiscoveryNodes;
 import org.elasticsearch.common.settings.Setting;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.common.unit.ByteSizeValue;
 import org.elasticsearch.common.util.concurrent.EsExecutors;
-import org.elasticsearch.features.NodeFeature;
 import org.elasticsearch.index.IndexingPressure;
 import org.elasticsearch.ingest.Processor;
-import org.elasticsearch.plugins.ActionPlugin;
 import org.elasticsearch.plugins.IngestPlugin;
 import org.elasticsearch.plugins.Plugin;
 import org.elasticsearch.plugins.SearchPlugin;
-import org.elasticsearch.rest.RestHandler;
 import org.elasticsearch.threadpool.ExecutorBuilder;
 import org.elasticsearch.threadpool.FixedExecutorBuilder;
 import org.elasticsearch.threadpool.ThreadPool;
-import org.embeddinggemma.elasticsearch.action.EmbedAction;
-import org.embeddinggemma.elasticsearch.action.ReloadAction;
-import org.embeddinggemma.elasticsearch.action.StatsAction;
-import org.embeddinggemma.elasticsearch.action.TransportEmbedAction;
 import org.embeddinggemma.elasticsearch.ingest.EmbeddingGemmaProcessor;
-import org.embeddinggemma.elasticsearch.rest.RestEmbedAction;
-import org.embeddinggemma.elasticsearch.rest.RestReloadAction;
-import org.embeddinggemma.elasticsearch.rest.RestStatsAction;
+import org.embeddinggemma.elasticsearch.ingest.EmbeddingGemmaProcessorFactory;
 import org.embeddinggemma.elasticsearch.search.EmbeddingGemmaQueryVectorBuilder;
 import org.embeddinggemma.elasticsearch.search.QueryEmbeddingCache;
 import org.embeddinggemma.engine.EmbedderSettings;
@@ -44,8 +32,12 @@ import org.embeddinggemma.engine.EmbedderSettings;
  * Runs EmbeddingGemma inside Elasticsearch: the {@code embedding_gemma} ingest processor and query
  * vector builder, and the {@code _embedding_gemma} REST endpoints. The models are built once here
  * and shared by everything that embeds.
+ *
+ * <p>The transport actions and REST endpoints are registered by {@link PluginActions} and {@link
+ * PluginRestHandlers}, whose signatures differ between Elasticsearch versions: each API range has
+ * its own in {@code src/adapters/}.
  */
-public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, SearchPlugin, ActionPlugin {
+public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, SearchPlugin, PluginActions, PluginRestHandlers {
 
   /** The model used when a processor, query or request names none. */
   public static final Setting<String> DEFAULT_MODEL =
@@ -156,7 +148,7 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
 
   @Override
   public Map<String, Processor.Factory> getProcessors(Processor.Parameters parameters) {
-    return Map.of(EmbeddingGemmaProcessor.TYPE, new EmbeddingGemmaProcessor.Factory(service, ingestNode));
+    return Map.of(EmbeddingGemmaProcessor.TYPE, new EmbeddingGemmaProcessorFactory(service, ingestNode));
   }
 
   @Override
@@ -172,20 +164,6 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
                 throw new UncheckedIOException(e);
               }
             }));
-  }
-
-  @Override
-  public Collection<ActionHandler> getActions() {
-    return List.of(
-        new ActionHandler(EmbedAction.INSTANCE, TransportEmbedAction.class),
-        new ActionHandler(StatsAction.INSTANCE, StatsAction.TransportNodesStatsAction.class),
-        new ActionHandler(ReloadAction.INSTANCE, ReloadAction.TransportNodesReloadAction.class));
-  }
-
-  @Override
-  public Collection<RestHandler> getRestHandlers(
-      RestHandlersServices services, Supplier<DiscoveryNodes> nodesInCluster, Predicate<NodeFeature> clusterSupportsFeature) {
-    return List.of(new RestEmbedAction(), new RestStatsAction(), new RestReloadAction());
   }
 
   @Override

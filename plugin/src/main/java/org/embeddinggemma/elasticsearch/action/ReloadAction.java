@@ -12,7 +12,6 @@ import org.elasticsearch.action.ActionListener;
 import org.elasticsearch.action.ActionType;
 import org.elasticsearch.action.FailedNodeException;
 import org.elasticsearch.action.support.ActionFilters;
-import org.elasticsearch.action.support.nodes.BaseNodesRequest;
 import org.elasticsearch.action.support.nodes.TransportNodesAction;
 import org.elasticsearch.cluster.node.DiscoveryNode;
 import org.elasticsearch.cluster.service.ClusterService;
@@ -21,7 +20,6 @@ import org.elasticsearch.common.io.stream.StreamOutput;
 import org.elasticsearch.injection.guice.Inject;
 import org.elasticsearch.tasks.Task;
 import org.elasticsearch.threadpool.ThreadPool;
-import org.elasticsearch.transport.AbstractTransportRequest;
 import org.elasticsearch.transport.TransportService;
 import org.embeddinggemma.elasticsearch.EmbeddingService;
 import org.embeddinggemma.elasticsearch.ModelHandle;
@@ -43,7 +41,7 @@ public final class ReloadAction {
   private ReloadAction() {}
 
   /** Reload one model, or every model the node knows when {@code modelId} is null. */
-  public static final class NodesRequest extends BaseNodesRequest {
+  public static final class NodesRequest extends NodesRequestBase<NodesRequest> {
     private final String modelId;
 
     public NodesRequest(String modelId) {
@@ -52,7 +50,7 @@ public final class ReloadAction {
     }
   }
 
-  static final class NodeRequest extends AbstractTransportRequest {
+  static final class NodeRequest extends NodeRequestBase {
     private final String modelId;
 
     NodeRequest(String modelId) {

@@ -8,7 +8,6 @@ import org.elasticsearch.action.ActionType;
 import org.elasticsearch.action.FailedNodeException;
 import org.elasticsearch.action.support.ActionFilters;
 import org.elasticsearch.action.support.nodes.BaseNodeResponse;
-import org.elasticsearch.action.support.nodes.BaseNodesRequest;
 import org.elasticsearch.action.support.nodes.BaseNodesResponse;
 import org.elasticsearch.action.support.nodes.TransportNodesAction;
 import org.elasticsearch.cluster.ClusterName;
@@ -19,7 +18,6 @@ import org.elasticsearch.common.io.stream.StreamOutput;
 import org.elasticsearch.injection.guice.Inject;
 import org.elasticsearch.tasks.Task;
 import org.elasticsearch.threadpool.ThreadPool;
-import org.elasticsearch.transport.AbstractTransportRequest;
 import org.elasticsearch.transport.TransportService;
 import org.elasticsearch.xcontent.ToXContentFragment;
 import org.elasticsearch.xcontent.XContentBuilder;
@@ -41,13 +39,13 @@ public final class StatsAction {
   private StatsAction() {}
 
   /** Asks every node (or the given ones). */
-  public static final class NodesRequest extends BaseNodesRequest {
+  public static final class NodesRequest extends NodesRequestBase<NodesRequest> {
     public NodesRequest(String... nodeIds) {
       super(nodeIds);
     }
   }
 
-  static final class NodeRequest extends AbstractTransportRequest {
+  static final class NodeRequest extends NodeRequestBase {
     NodeRequest() {}
 
     NodeRequest(StreamInput in) throws IOException {

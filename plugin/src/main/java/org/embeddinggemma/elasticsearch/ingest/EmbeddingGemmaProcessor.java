@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
 import org.elasticsearch.action.ActionListener;
-import org.elasticsearch.cluster.metadata.ProjectId;
 import org.elasticsearch.ingest.AbstractProcessor;
 import org.elasticsearch.ingest.IngestDocument;
 import org.elasticsearch.ingest.Processor;
@@ -38,7 +37,6 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
 
   public static final String TYPE = "embedding_gemma";
 
-
   private final EmbeddingService service;
   private final String modelId;
   private final String field;
@@ -54,10 +52,33 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
   private final boolean includePassageText;
   private final boolean validatesModel;
 
-  EmbeddingGemmaProcessor(
-      String tag,
-      String description,
-      EmbeddingService service,
+  EmbeddingGemmaProcessor(String tag, String description, EmbeddingService service, Options options, boolean validatesModel) {
+    super(tag, description);
+    this.service = service;
+    this.modelId = options.modelId();
+    this.field = options.field();
+    this.targetField = options.targetField();
+    this.titleField = options.titleField();
+    this.prompt = options.prompt();
+    this.dims = options.dims();
+    this.elementType = options.elementType();
+    this.ignoreMissing = options.ignoreMissing();
+    this.truncate = options.truncate();
+    this.truncatedField = options.truncatedField();
+    this.chunking = options.chunking();
+    this.includePassageText = options.includePassageText();
+    this.validatesModel = validatesModel;
+  }
+
+  /**
+   * A processor's configuration once parsed and checked.
+   *
+   * @param dims null for the model's own
+   * @param titleField null for none
+   * @param truncatedField null for none
+   * @param chunking null to embed each text whole
+   */
+  record Options(
       String modelId,
       String field,
       String targetField,
@@ -69,24 +90,7 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       boolean truncate,
       String truncatedField,
       ChunkingSettings chunking,
-      boolean includePassageText,
-      boolean validatesModel) {
-    super(tag, description);
-    this.service = service;
-    this.modelId = modelId;
-    this.field = field;
-    this.targetField = targetField;
-    this.titleField = titleField;
-    this.prompt = prompt;
-    this.dims = dims;
-    this.elementType = elementType;
-    this.ignoreMissing = ignoreMissing;
-    this.truncate = truncate;
-    this.truncatedField = truncatedField;
-    this.chunking = chunking;
-    this.includePassageText = includePassageText;
-    this.validatesModel = validatesModel;
-  }
+      boolean includePassageText) {}
 
   @Override
   public boolean isAsync() {
@@ -289,8 +293,12 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
    * Validates a processor's configuration from what is cheap to know, and starts loading its model
    * in the background on ingest nodes. Never loads a model on the calling thread: Elasticsearch
    * creates processors on the cluster state applier thread of every node.
+   *
+   * <p>{@code Processor.Factory#create}'s signature differs between Elasticsearch versions: {@code
+   * EmbeddingGemmaProcessorFactory}, in each range's adapter, declares it and calls {@link
+   * #create(String, String, Map)}.
    */
-  public static final class Factory implements Processor.Factory {
+  public abstract static class Factory implements Processor.Factory {
 
     private final EmbeddingService service;
     private final boolean ingestNode;
@@ -299,14 +307,13 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
      * @param ingestNode whether this node runs pipelines: only such nodes load models and check them
      *     when a pipeline is put
      */
-    public Factory(EmbeddingService service, boolean ingestNode) {
+    protected Factory(EmbeddingService service, boolean ingestNode) {
       this.service = service;
       this.ingestNode = ingestNode;
     }
 
-    @Override
-    public EmbeddingGemmaProcessor create(
-        Map<String, Processor.Factory> registry, String tag, String description, Map<String, Object> config, ProjectId projectId) {
+    /** A processor for {@code config}, whose keys it removes as it reads them. */
+    public final EmbeddingGemmaProcessor create(String tag, String description, Map<String, Object> config) {
       String modelId = readStringProperty(TYPE, tag, config, "model_id", service.defaultModelId());
       String field = readStringProperty(TYPE, tag, config, "field");
       String targetField = readStringProperty(TYPE, tag, config, "target_field");
@@ -354,9 +361,11 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       if (ingestNode) {
         service.registry().model(modelId).ensureLoading();
       }
-      return new EmbeddingGemmaProcessor(
-          tag, description, service, modelId, field, targetField, titleField, prompt, dims, elementType, ignoreMissing, truncate,
-          truncatedField, chunking, includePassageText, ingestNode);
+      Options options =
+          new Options(
+              modelId, field, targetField, titleField, prompt, dims, elementType, ignoreMissing, truncate, truncatedField, chunking,
+              includePassageText);
+      return new EmbeddingGemmaProcessor(tag, description, service, options, ingestNode);
     }
 
     /** Defaults that suit EmbeddingGemma retrieval: passages of whole sentences up to 256 tokens, one sentence repeated. */

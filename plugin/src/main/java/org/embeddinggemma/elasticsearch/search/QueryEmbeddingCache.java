@@ -4,8 +4,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import org.elasticsearch.common.cache.Cache;
 import org.elasticsearch.common.cache.CacheBuilder;
+import org.elasticsearch.common.cache.RemovalNotification;
 import org.embeddinggemma.elasticsearch.ElementType;
 import org.embeddinggemma.elasticsearch.PromptSpec;
 import org.embeddinggemma.elasticsearch.action.EmbedAction;
@@ -25,6 +27,10 @@ public final class QueryEmbeddingCache {
 
   private final long maxBytes;
   private final Cache<Key, EmbedAction.Result> cache;
+  // Counted here rather than read from Cache#stats, whose type Elasticsearch 9.2 renamed.
+  private final LongAdder hits = new LongAdder();
+  private final LongAdder misses = new LongAdder();
+  private final LongAdder evictions = new LongAdder();
 
   /** A cache of at most {@code maxBytes}; none when it is 0. */
   public QueryEmbeddingCache(long maxBytes) {
@@ -35,12 +41,22 @@ public final class QueryEmbeddingCache {
     this.cache =
         maxBytes == 0
             ? null
-            : CacheBuilder.<Key, EmbedAction.Result>builder().setMaximumWeight(maxBytes).weigher(QueryEmbeddingCache::weight).build();
+            : CacheBuilder.<Key, EmbedAction.Result>builder()
+                .setMaximumWeight(maxBytes)
+                .weigher(QueryEmbeddingCache::weight)
+                .removalListener(this::removed)
+                .build();
   }
 
   private static long weight(Key key, EmbedAction.Result result) {
     long text = 2L * key.text().length() + (key.title() == null ? 0 : 2L * key.title().length());
     return ENTRY_OVERHEAD_BYTES + text + 4L * result.vector().length;
+  }
+
+  private void removed(RemovalNotification<Key, EmbedAction.Result> notification) {
+    if (notification.getRemovalReason() == RemovalNotification.RemovalReason.EVICTED) {
+      evictions.increment();
+    }
   }
 
   /** The cached result, or null; a copy, since search may normalise the vector it is given. */
@@ -49,6 +65,7 @@ public final class QueryEmbeddingCache {
       return null;
     }
     EmbedAction.Result result = cache.get(key);
+    (result == null ? misses : hits).increment();
     return result == null ? null : copy(result);
   }
 
@@ -83,10 +100,9 @@ public final class QueryEmbeddingCache {
     stats.put("entries", cache == null ? 0 : cache.count());
     stats.put("memory_in_bytes", cache == null ? 0 : cache.weight());
     stats.put("limit_in_bytes", maxBytes);
-    Cache.Stats counters = cache == null ? new Cache.Stats(0, 0, 0) : cache.stats();
-    stats.put("hits", counters.getHits());
-    stats.put("misses", counters.getMisses());
-    stats.put("evictions", counters.getEvictions());
+    stats.put("hits", hits.sum());
+    stats.put("misses", misses.sum());
+    stats.put("evictions", evictions.sum());
     return stats;
   }
 }

@@ -73,7 +73,7 @@ class EmbeddingGemmaProcessorTests {
     pool = EsExecutors.newFixed("test", 2, 100, EsExecutors.daemonThreadFactory("test", "embedding"), new ThreadContext(Settings.EMPTY), EsExecutors.TaskTrackingConfig.DO_NOT_TRACK);
     registry = new ModelRegistry(config, new EmbedderSettings(1, 8), task -> pool.execute(task));
     service = new EmbeddingService(registry, "minilm", new EmbeddingStats(), source -> pool, 8, LIMITS);
-    factory = new EmbeddingGemmaProcessor.Factory(service, true);
+    factory = new EmbeddingGemmaProcessorFactory(service, true);
   }
 
   @AfterAll
@@ -93,7 +93,7 @@ class EmbeddingGemmaProcessorTests {
 
   /** The error of creating the processor and validating it as a put pipeline request does. */
   static String configError(Object... keysAndValues) {
-    return assertThrows(ElasticsearchParseException.class, () -> factory.create(Map.of(), "tag", null, config(keysAndValues), null).extraValidation())
+    return assertThrows(ElasticsearchParseException.class, () -> factory.create("tag", null, config(keysAndValues)).extraValidation())
         .getMessage();
   }
 
@@ -127,7 +127,7 @@ class EmbeddingGemmaProcessorTests {
 
   @Test
   void processorWritesTheEnginesVector() throws Exception {
-    EmbeddingGemmaProcessor processor = factory.create(Map.of(), "tag", null, config("dims", 64, "element_type", "float"), null);
+    EmbeddingGemmaProcessor processor = factory.create("tag", null, config("dims", 64, "element_type", "float"));
     IngestDocument result = run(processor, Map.of("text", "The heart beats a hundred thousand times a day."));
     List<?> vector = result.getFieldValue("vector", List.class);
     TextEmbedder model = loaded("minilm");
@@ -140,7 +140,7 @@ class EmbeddingGemmaProcessorTests {
 
   @Test
   void documentErrorsNameTheField() throws Exception {
-    EmbeddingGemmaProcessor processor = factory.create(Map.of(), "tag", null, config("title_field", "title"), null);
+    EmbeddingGemmaProcessor processor = factory.create("tag", null, config("title_field", "title"));
     assertEquals("field [text] is empty: there is no text to embed", failure(processor, Map.of("text", "")));
     assertEquals(
         "field [text] is an array: only a string can be embedded; set [chunking] to embed each element's passages",
@@ -295,9 +295,9 @@ class EmbeddingGemmaProcessorTests {
 
   @Test
   void chunkingWritesOnePassageObjectPerPassageWithTheEnginesVectors() throws Exception {
-    EmbeddingGemmaProcessor processor = factory.create(Map.of(), "tag", null, config(
+    EmbeddingGemmaProcessor processor = factory.create("tag", null, config(
         "element_type", "float", "truncated_field", "limited",
-        "chunking", new HashMap<>(Map.of("max_tokens", 24, "overlap", 0))), null);
+        "chunking", new HashMap<>(Map.of("max_tokens", 24, "overlap", 0))));
     String first = "The heart beats a hundred thousand times a day. Blood carries oxygen from the lungs to every cell of the body. "
         + "Red blood cells live for about four months.";
     String second = "Vaccines train the immune system.";
@@ -331,9 +331,9 @@ class EmbeddingGemmaProcessorTests {
   @Test
   void everyPassageGetsTheTitleInItsDocumentPrompt() throws Exception {
     TextEmbedder gemma = loaded("gemma-shaped");
-    EmbeddingGemmaProcessor processor = factory.create(Map.of(), "tag", null, config(
+    EmbeddingGemmaProcessor processor = factory.create("tag", null, config(
         "model_id", "gemma-shaped", "title_field", "title", "element_type", "float", "dims", 128,
-        "chunking", new HashMap<>(Map.of("max_tokens", 32, "overlap", 0))), null);
+        "chunking", new HashMap<>(Map.of("max_tokens", 32, "overlap", 0))));
     String text = "Jupiter has a storm larger than the Earth. Mars is red because of iron oxide. Saturn has rings of ice and rock.";
     IngestDocument result = run(processor, Map.of("text", text, "title", "Planets"));
     @SuppressWarnings("unchecked")
@@ -355,8 +355,8 @@ class EmbeddingGemmaProcessorTests {
   void chunkingErrorsNameTheFieldAndTheLimit() throws Exception {
     loaded("minilm");
     String longText = "The heart beats a hundred thousand times a day. ".repeat(30);
-    EmbeddingGemmaProcessor strict = factory.create(Map.of(), "tag", null, config(
-        "chunking", new HashMap<>(Map.of("max_tokens", 16, "max_passages", 3, "overlap", 0))), null);
+    EmbeddingGemmaProcessor strict = factory.create("tag", null, config(
+        "chunking", new HashMap<>(Map.of("max_tokens", 16, "max_passages", 3, "overlap", 0))));
     assertEquals(
         "field [text] makes 30 passages of at most 16 tokens, more than the 3 allowed; raise the passage limit, use longer passages, or keep only the first passages",
         failure(strict, Map.of("text", longText)));
@@ -376,9 +376,9 @@ class EmbeddingGemmaProcessorTests {
     assertEquals("field [text][1] is a number: only a string can be embedded", failure(strict, Map.of("text", new ArrayList<>(List.of("a", 5)))));
     assertEquals("field [text][0] is empty: there is no text to embed", failure(strict, Map.of("text", new ArrayList<>(List.of(" ")))));
 
-    EmbeddingGemmaProcessor keepFirst = factory.create(Map.of(), "tag", null, config(
+    EmbeddingGemmaProcessor keepFirst = factory.create("tag", null, config(
         "truncated_field", "limited", "chunking",
-        new HashMap<>(Map.of("max_tokens", 16, "max_passages", 3, "overlap", 0, "on_too_many_passages", "keep_first", "include_text", false))), null);
+        new HashMap<>(Map.of("max_tokens", 16, "max_passages", 3, "overlap", 0, "on_too_many_passages", "keep_first", "include_text", false))));
     IngestDocument kept = run(keepFirst, Map.of("text", longText));
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> passages = (List<Map<String, Object>>) kept.getFieldValue("vector", List.class);
