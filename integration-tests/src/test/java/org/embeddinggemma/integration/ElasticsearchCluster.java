@@ -193,12 +193,14 @@ final class ElasticsearchCluster implements AutoCloseable {
   }
 
   /**
-   * The prefix of every Elasticsearch command: the unprivileged user when running as root, and the
-   * test JVM's JDK (21+) as ES_JAVA_HOME without JAVA_HOME, which Elasticsearch would warn about.
+   * The prefix of every Elasticsearch command: the unprivileged user when running as root, and a
+   * JDK as ES_JAVA_HOME without JAVA_HOME, which Elasticsearch would warn about. The JDK is {@code
+   * -Dnode.java.home} when set (to run a node on another Java than the tests), else the test JVM's.
    */
   static List<String> nodeCommand() {
     List<String> prefix = new ArrayList<>(ROOT ? List.of("runuser", "-u", RUN_AS, "--") : List.of());
-    prefix.addAll(List.of("env", "-u", "JAVA_HOME", "ES_JAVA_HOME=" + System.getProperty("java.home")));
+    String javaHome = System.getProperty("node.java.home", "");
+    prefix.addAll(List.of("env", "-u", "JAVA_HOME", "ES_JAVA_HOME=" + (javaHome.isBlank() ? System.getProperty("java.home") : javaHome)));
     return prefix;
   }
 
