@@ -222,22 +222,20 @@ class TextChunkerTest {
       huge.append(corpus);
     }
     String text = huge.toString();
-    long start = System.nanoTime();
     IllegalArgumentException tooMany = assertThrows(IllegalArgumentException.class,
         () -> new TextChunker(miniLm, new ChunkingSettings(Strategy.SENTENCE, 128, 0, 100, false)).chunk(text, PromptTemplate.NONE, null));
+    // 128,520 tokens of the text's 2.5 million: only its start was tokenised (counted, not timed).
     assertEquals(
         "text makes more than 100 passages of at most 128 tokens, the most allowed (it holds more than 128520 tokens); raise the passage limit,"
             + " use longer passages, or keep only the first passages",
         tooMany.getMessage());
     TextChunker.Chunks first = new TextChunker(miniLm, new ChunkingSettings(Strategy.SENTENCE, 128, 0, 100, true)).chunk(text, PromptTemplate.NONE, null);
-    long millis = (System.nanoTime() - start) / 1_000_000;
     assertEquals(100, first.passages().size());
     assertTrue(first.limited());
     // The same first passages as the start of the text alone gives.
     String start100 = text.substring(0, first.passages().get(99).end() + 2000);
     List<Passage> fromStart = new TextChunker(miniLm, new ChunkingSettings(Strategy.SENTENCE, 128, 0, 1000, false)).chunk(start100, PromptTemplate.NONE, null).passages();
     assertEquals(fromStart.subList(0, 100), first.passages());
-    assertTrue(millis < 10_000, "10 MB split in " + millis + " ms: only its start is tokenised");
   }
 
   @Test
