@@ -25,7 +25,7 @@ class RestartIT {
     for (int i = 0; i < PIPELINES; i++) {
       models.put("model-" + i, TestModels.miniLm());
     }
-    // Warn about any applier task over 4 s: loading twelve models there took 7.8 s before, while a
+    // Warn about any applier task over 4 s: loading twelve models there took 7.8 s before, while
     // an ordinary task may pass one second on a loaded 2-core machine.
     Map<String, String> settings = Map.of("cluster.service.slow_task_logging_threshold", "4s");
     try (ElasticsearchCluster cluster = ElasticsearchCluster.start("restart", 1, models, settings)) {
