@@ -34,6 +34,7 @@ class RejectionIT {
                 "thread_pool.embedding_gemma.size", "1"))) {
       cluster.createEmbeddingPipeline("bounded");
       SingleNodeIT.ok(cluster.request("POST", "/_embedding_gemma/_embed", "{\"texts\": [\"warm up\"]}"));
+      long runsBefore = inferenceCount(cluster);
       // Hold the pool's only thread with a long _embed request, so that the whole bulk waits.
       StringBuilder texts = new StringBuilder();
       for (int i = 0; i < 256; i++) {
@@ -46,7 +47,11 @@ class RejectionIT {
                   .POST(HttpRequest.BodyPublishers.ofString("{\"texts\": [" + texts + "]}"))
                   .build(),
               HttpResponse.BodyHandlers.ofString());
-      Thread.sleep(300);
+      // Its first batch done, the request holds the thread for its other 15: a wait on the state,
+      // not a fixed sleep that a loaded machine may outlast before the request has started.
+      for (int attempt = 0; attempt < 3000 && inferenceCount(cluster) == runsBefore; attempt++) {
+        Thread.sleep(10);
+      }
       JsonObject bulk = cluster.request("POST", "/_bulk?pipeline=bounded&refresh=true", HardeningIT.bulkOf("bounded", "doc-", 300)).json();
       assertTrue(busy.get().statusCode() == 200 && !busy.isCompletedExceptionally(), "the _embed request still ran: " + busy.get().body());
       int created = 0;
@@ -75,5 +80,10 @@ class RejectionIT {
       assertTrue(cluster.request("GET", "/_cluster/health", null).json().get("status").getAsString().matches("green|yellow"));
       assertTrue(cluster.alive(cluster.nodes().get(0)));
     }
+  }
+
+  private static long inferenceCount(ElasticsearchCluster cluster) {
+    return cluster.request("GET", "/_embedding_gemma/_stats", null).json().getAsJsonObject("nodes").entrySet().iterator().next().getValue()
+        .getAsJsonObject().getAsJsonObject("inference").get("count").getAsLong();
   }
 }

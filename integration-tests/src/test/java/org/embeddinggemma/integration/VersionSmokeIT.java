@@ -1,5 +1,8 @@
 package org.embeddinggemma.integration;
 
+import static org.embeddinggemma.integration.SingleNodeIT.hitIds;
+import static org.embeddinggemma.integration.SingleNodeIT.json;
+import static org.embeddinggemma.integration.SingleNodeIT.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,10 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonPrimitive;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.embeddinggemma.testing.Corpus;
@@ -39,23 +40,6 @@ class VersionSmokeIT {
     if (cluster != null) {
       cluster.close();
     }
-  }
-
-  static JsonObject ok(ElasticsearchCluster.Response response) {
-    assertTrue(response.status() / 100 == 2, "status " + response.status() + ": " + response.body());
-    return response.json();
-  }
-
-  static String json(String text) {
-    return new JsonPrimitive(text).toString();
-  }
-
-  static List<String> hitIds(JsonObject searchResponse) {
-    List<String> ids = new ArrayList<>();
-    for (JsonElement hit : searchResponse.getAsJsonObject("hits").getAsJsonArray("hits")) {
-      ids.add(hit.getAsJsonObject().get("_id").getAsString());
-    }
-    return ids;
   }
 
   @Test
