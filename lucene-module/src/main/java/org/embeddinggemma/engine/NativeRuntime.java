@@ -58,6 +58,13 @@ public final class NativeRuntime {
   /** Where JNA extracts its native library; by default under {@code ~/.cache/JNA}. */
   static final String JNA_TEMP = "jna.tmpdir";
 
+  /**
+   * Where JNA looks for libraries by name. Set, it spares JNA the probe of the system's library
+   * folders (and of {@code ldconfig}) that it otherwise runs when first used, which a sandbox may
+   * forbid (Elasticsearch 9.0 and 9.1 do); the engine only looks up symbols already in the process.
+   */
+  static final String JNA_LIBRARY_PATH = "jna.platform.library.path";
+
   /** Prefix of the folder in {@code java.io.tmpdir} that holds the extracted libraries. */
   public static final String NATIVE_FOLDER = "embedding-gemma-native";
 
@@ -70,7 +77,7 @@ public final class NativeRuntime {
    * entitlements) must allow these.
    */
   public static Set<String> systemProperties() {
-    return Set.of(DJL_TELEMETRY_OPT_OUT, DJL_FLAVOR, DJL_OFFLINE, DJL_CACHE, ORT_NATIVE_PATH, JNA_TEMP);
+    return Set.of(DJL_TELEMETRY_OPT_OUT, DJL_FLAVOR, DJL_OFFLINE, DJL_CACHE, ORT_NATIVE_PATH, JNA_TEMP, JNA_LIBRARY_PATH);
   }
 
   /** The folder of the temp directory that holds the extracted native libraries. */
@@ -94,6 +101,7 @@ public final class NativeRuntime {
       System.setProperty(DJL_CACHE, folder.resolve("djl").toString());
     }
     setIfUnset(JNA_TEMP, folder.resolve("jna").toString());
+    setIfUnset(JNA_LIBRARY_PATH, folder.resolve("jna").toString());
     if (System.getenv(ORT_TELEMETRY_OPT_OUT) == null) {
       setEnvironment(ORT_TELEMETRY_OPT_OUT, "1");
     }
@@ -111,9 +119,17 @@ public final class NativeRuntime {
     Set<Path> before = ortTempFolders(temp);
     try {
       extractOnnxRuntime();
-      OrtEnvironment environment = OrtEnvironment.getEnvironment();
+      OrtEnvironment environment;
+      try {
+        environment = OrtEnvironment.getEnvironment();
+      } catch (SecurityException refused) {
+        // Asked of what the host allows, not of its version: a sandbox that forbids shutdown hooks.
+        environment = OnnxEnvironmentWithoutShutdownHook.create();
+      }
       environment.setTelemetry(false);
       return environment;
+    } catch (ModelLoadException e) {
+      throw e;
     } catch (Exception | LinkageError e) {
       throw new ModelLoadException(
           "cannot load the ONNX Runtime native library for " + System.getProperty("os.name") + "/" + System.getProperty("os.arch"), e);
@@ -215,10 +231,19 @@ public final class NativeRuntime {
       return;
     }
     try {
-      NativeLibrary.getInstance(Platform.C_LIBRARY_NAME).getFunction("malloc_trim").invokeInt(new Object[] {0});
+      processSymbols().getFunction("malloc_trim").invokeInt(new Object[] {0});
     } catch (RuntimeException | LinkageError e) {
       // Not glibc: its allocator returns memory by itself, or not at all; nothing to do here.
     }
+  }
+
+  /**
+   * The symbols already loaded into this process, the C library's among them. Looked up in the
+   * process rather than by library name: finding {@code libc} by name makes JNA read the system's
+   * library folders, which a sandbox may forbid (Elasticsearch 9.0 and 9.1 do).
+   */
+  private static NativeLibrary processSymbols() {
+    return NativeLibrary.getProcess();
   }
 
   /**
@@ -230,7 +255,7 @@ public final class NativeRuntime {
       return;
     }
     try {
-      NativeLibrary.getInstance(Platform.C_LIBRARY_NAME).getFunction("setenv").invokeInt(new Object[] {name, value, 0});
+      processSymbols().getFunction("setenv").invokeInt(new Object[] {name, value, 0});
     } catch (RuntimeException | LinkageError e) {
       throw new ModelLoadException("cannot set " + name + " in the process environment to turn ONNX Runtime's telemetry off", e);
     }
