@@ -118,8 +118,9 @@ class VersionSmokeIT {
     JsonArray passages = ok(cluster.request("GET", "/passages/_doc/" + document.id(), null)).getAsJsonObject("_source").getAsJsonArray("passages");
     assertTrue(passages.size() > 4, passages.size() + " passages");
     JsonObject first = passages.get(0).getAsJsonObject();
-    assertEquals(384, first.getAsJsonArray("vector").size());
+    // From 9.2, _source leaves dense vectors out by default; the search below finds them.
     assertEquals(0, first.get("start_offset").getAsInt());
+    assertEquals(document.text().substring(0, first.get("end_offset").getAsInt()), first.get("text").getAsString());
 
     String passage = passages.get(passages.size() / 2).getAsJsonObject().get("text").getAsString();
     JsonObject found = ok(cluster.request("POST", "/passages/_search", """
