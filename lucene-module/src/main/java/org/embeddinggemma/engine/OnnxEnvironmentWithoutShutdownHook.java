@@ -31,6 +31,8 @@ final class OnnxEnvironmentWithoutShutdownHook {
   static OrtEnvironment create() {
     try {
       Class<OrtEnvironment> type = OrtEnvironment.class;
+      // Its static initialiser loads the native library and sets the API handle read below.
+      Class.forName(type.getName(), true, type.getClassLoader());
       Field unsafeField = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
       unsafeField.setAccessible(true);
       Object unsafe = unsafeField.get(null);
