@@ -36,6 +36,8 @@ class OnnxEnvironmentWithoutShutdownHookTest {
   /** Runs in the forked JVM: makes the environment first, before anything else touches ONNX Runtime. */
   static final class Probe {
     public static void main(String[] args) throws Exception {
+      // Loading the native library may add ONNX Runtime's own hook that removes its extraction folder.
+      Class.forName(OrtEnvironment.class.getName(), true, OrtEnvironment.class.getClassLoader());
       int hooksBefore = shutdownHooks();
       OrtEnvironment made = OnnxEnvironmentWithoutShutdownHook.create();
       boolean same = OrtEnvironment.getEnvironment() == made;
