@@ -15,7 +15,6 @@ import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,8 +24,8 @@ import org.apache.lucene.util.VectorUtil;
 /**
  * An ONNX Runtime session over an embedding graph, checked at load and run in padded batches.
  *
- * <p>The graph must take {@value #INPUT_IDS} and {@value #ATTENTION_MASK} (int64, [batch, tokens]),
- * may take {@value #TOKEN_TYPE_IDS} (fed with zeros), and must output float {@value
+ * <p>The graph's inputs are read once at load ({@link GraphInputs}: token ids and attention mask,
+ * optionally segment ids and media inputs fed empty), and it must output float {@value
  * PoolingStrategy#SENTENCE_EMBEDDING_OUTPUT} [batch, dims] or {@value
  * PoolingStrategy#TOKEN_EMBEDDINGS_OUTPUT} [batch, tokens, hidden]. Activations are fp32: fp16
  * graphs are rejected because EmbeddingGemma's activations overflow in fp16. One session serves
@@ -40,34 +39,21 @@ import org.apache.lucene.util.VectorUtil;
  */
 public final class OnnxEmbeddingModel implements AutoCloseable {
 
-  /** Token ids input. */
-  public static final String INPUT_IDS = "input_ids";
-
-  /** Attention mask input: 1 for real tokens, 0 for padding. */
-  public static final String ATTENTION_MASK = "attention_mask";
-
-  /** Segment ids input of BERT-style graphs, fed with zeros when the graph has it. */
-  public static final String TOKEN_TYPE_IDS = "token_type_ids";
-
-  private static final String EXPORT_HINT =
-      "export the model for feature extraction with its inputs named input_ids and attention_mask"
-          + " (e.g. optimum-cli export onnx --task feature-extraction), or use the onnx-community export";
-
   private final OrtEnvironment environment;
   private final OrtSession session;
   private final Path graph;
   private final PoolingStrategy pooling;
-  private final boolean feedsTokenTypeIds;
+  private final GraphInputs inputs;
   private final int dims;
   private final boolean batchInvariant;
 
   private OnnxEmbeddingModel(
-      OrtEnvironment environment, OrtSession session, Path graph, PoolingStrategy pooling, boolean feedsTokenTypeIds) {
+      OrtEnvironment environment, OrtSession session, Path graph, PoolingStrategy pooling, GraphInputs inputs) {
     this.environment = environment;
     this.session = session;
     this.graph = graph;
     this.pooling = pooling;
-    this.feedsTokenTypeIds = feedsTokenTypeIds;
+    this.inputs = inputs;
     TokenizedText shortProbe = new TokenizedText(new long[] {1000, 1001, 1002}, false);
     TokenizedText longProbe = new TokenizedText(new long[] {1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010}, false);
     float[] alone = embed(List.of(shortProbe))[0];
@@ -111,9 +97,9 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
           e);
     }
     try {
-      boolean feedsTokenTypeIds = checkInputs(graph, session.getInputInfo());
+      GraphInputs inputs = GraphInputs.of(graph, session.getInputInfo());
       PoolingStrategy chosen = choosePooling(graph, session.getOutputInfo(), pooling);
-      return new OnnxEmbeddingModel(environment, session, graph, chosen, feedsTokenTypeIds);
+      return new OnnxEmbeddingModel(environment, session, graph, chosen, inputs);
     } catch (OrtException | RuntimeException e) {
       closeQuietly(session, e);
       if (e instanceof ModelLoadException loadException) {
@@ -121,32 +107,6 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
       }
       throw new ModelLoadException("cannot run ONNX graph [" + graph + "] on a probe input of token ids 1000-1010", e);
     }
-  }
-
-  private static boolean checkInputs(Path graph, Map<String, NodeInfo> inputs) {
-    String found = describe(inputs);
-    for (String required : List.of(INPUT_IDS, ATTENTION_MASK)) {
-      if (!inputs.containsKey(required)) {
-        throw new ModelLoadException(
-            "ONNX graph [" + graph + "] has no input [" + required + "]; found inputs " + found + "; " + EXPORT_HINT);
-      }
-    }
-    for (Map.Entry<String, NodeInfo> input : inputs.entrySet()) {
-      String name = input.getKey();
-      if (!name.equals(INPUT_IDS) && !name.equals(ATTENTION_MASK) && !name.equals(TOKEN_TYPE_IDS)) {
-        throw new ModelLoadException(
-            "ONNX graph [" + graph + "] has input [" + name + "] that this engine cannot feed; found inputs "
-                + found + ", expected input_ids, attention_mask and optionally token_type_ids; " + EXPORT_HINT);
-      }
-      if (!(input.getValue().getInfo() instanceof TensorInfo tensor)
-          || tensor.type != OnnxJavaType.INT64
-          || tensor.getShape().length != 2) {
-        throw new ModelLoadException(
-            "ONNX graph [" + graph + "] input [" + name + "] is " + input.getValue().getInfo()
-                + ", expected an int64 tensor of shape [batch, tokens]; " + EXPORT_HINT);
-      }
-    }
-    return inputs.containsKey(TOKEN_TYPE_IDS);
   }
 
   private static PoolingStrategy choosePooling(
@@ -213,6 +173,11 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
     return batchInvariant;
   }
 
+  /** What the graph's inputs are: which are fed empty, whether segment ids are fed. */
+  public GraphInputs inputs() {
+    return inputs;
+  }
+
   /** The graph file. */
   public Path graph() {
     return graph;
@@ -253,14 +218,10 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
     ids.rewind();
     mask.rewind();
     long[] shape = {size, tokens};
-    Map<String, OnnxTensor> inputs = new HashMap<>();
+    Map<String, OnnxTensor> tensors = Map.of();
     try {
-      inputs.put(INPUT_IDS, OnnxTensor.createTensor(environment, ids, shape));
-      inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(environment, mask, shape));
-      if (feedsTokenTypeIds) {
-        inputs.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(environment, directLongs(size * tokens), shape));
-      }
-      try (OrtSession.Result result = session.run(inputs, Set.of(pooling.outputName()))) {
+      tensors = inputs.tensors(environment, ids, mask, shape);
+      try (OrtSession.Result result = session.run(tensors, Set.of(pooling.outputName()))) {
         OnnxValue value = result.get(pooling.outputName()).orElseThrow();
         OnnxTensor output = (OnnxTensor) value;
         long[] outputShape = output.getInfo().getShape();
@@ -285,7 +246,7 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
               + NativeErrors.plain(e.getMessage()),
           e);
     } finally {
-      inputs.values().forEach(OnnxTensor::close);
+      tensors.values().forEach(OnnxTensor::close);
     }
   }
 

@@ -213,6 +213,11 @@ public final class TextEmbedder implements AutoCloseable {
     return model.pooling();
   }
 
+  /** What the graph's inputs are, as read at load: which media inputs each run feeds empty. */
+  public GraphInputs graphInputs() {
+    return model.inputs();
+  }
+
   /** Whether the model takes task prompts; if not, {@link #prompt} is always {@link PromptTemplate#NONE}. */
   public boolean takesTaskPrompts() {
     return directory.config().taskPrompts();

@@ -115,6 +115,44 @@ class ModelLoadingTest {
   }
 
   @Test
+  void embeddingGemma2sMediaInputsAreFedEmptyAndChangeNothing() throws IOException {
+    Path textOnly = TestModels.gemmaShaped(TestModels.Layout.PLAIN);
+    Files.copy(textOnly.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+    Files.copy(textOnly.resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
+    TestModels.gemmaShapedGraph(TestModels.GEMMA_2_MEDIA_INPUTS).write(dir.resolve("model.onnx"), Long.MAX_VALUE);
+    List<EmbeddingInput> texts =
+        List.of(EmbeddingInput.of("Rivers carry water to the sea.", PromptTemplate.NONE), EmbeddingInput.of("A short one.", PromptTemplate.NONE));
+    try (TextEmbedder withMedia = TextEmbedder.open(dir, new EmbedderSettings(1, 8));
+        TextEmbedder plain = TextEmbedder.open(textOnly, new EmbedderSettings(1, 8))) {
+      assertEquals(
+          List.of(new GraphInputs.MediaInput("audio_features", 512), new GraphInputs.MediaInput("image_features", 512),
+              new GraphInputs.MediaInput("video_features", 512)),
+          withMedia.graphInputs().emptyMediaInputs());
+      assertEquals(List.of(), plain.graphInputs().emptyMediaInputs());
+      List<Embedding> expected = plain.embed(texts, 768);
+      List<Embedding> actual = withMedia.embed(texts, 768);
+      for (int i = 0; i < texts.size(); i++) {
+        assertEquals(java.util.Arrays.toString(expected.get(i).vector()), java.util.Arrays.toString(actual.get(i).vector()));
+      }
+    }
+  }
+
+  @Test
+  void anInputThatIsNeitherTextNorEmptyMediaIsRefusedByName() throws IOException {
+    Path graph = plainModel(tinyEncoder("input_ids", "attention_mask", "last_hidden_state", OnnxGraphWriter.FLOAT)
+        .input("pixel_values", OnnxGraphWriter.FLOAT, "batch", 3L, 224L, 224L)).resolve("model.onnx");
+    ModelLoadException e = assertThrows(ModelLoadException.class, () -> OnnxEmbeddingModel.load(graph, null, 1));
+    assertTrue(
+        e.getMessage().startsWith("ONNX graph [" + graph + "] has input [pixel_values] that this engine cannot feed; found inputs ["),
+        e.getMessage());
+    assertTrue(
+        e.getMessage().endsWith("], expected input_ids, attention_mask, optionally token_type_ids, and media inputs *_features as float"
+            + " [n, width] (fed empty for text); export the model for feature extraction with its inputs named input_ids and"
+            + " attention_mask (e.g. optimum-cli export onnx --task feature-extraction), or use the onnx-community export"),
+        e.getMessage());
+  }
+
+  @Test
   void missingExternalWeightsGiveAHint() throws IOException {
     TestModels.gemmaShapedGraph().write(dir.resolve("model.onnx"), 1024);
     Files.delete(dir.resolve("model.onnx_data"));

@@ -184,10 +184,30 @@ public final class TestModels {
    * graph give {@code sentence_embedding} [batch, 768].
    */
   public static OnnxGraphWriter gemmaShapedGraph() {
+    return gemmaShapedGraph(List.of());
+  }
+
+  /** The media inputs of EmbeddingGemma 2's official export, float32 [n, 512] each. */
+  public static final List<String> GEMMA_2_MEDIA_INPUTS = List.of("image_features", "video_features", "audio_features");
+
+  /**
+   * {@link #gemmaShapedGraph()} with extra float inputs of shape [n, 512], as EmbeddingGemma 2's
+   * official export declares them: the graph adds the sum of each to its token states, so that a
+   * run without one fails ("Missing Input") and empty ones change nothing.
+   */
+  public static OnnxGraphWriter gemmaShapedGraph(List<String> mediaInputs) {
     SplittableRandom random = new SplittableRandom(20250904L);
     int hidden = GEMMA_SHAPED_HIDDEN;
     int dense = 64;
-    return new OnnxGraphWriter()
+    OnnxGraphWriter graph = new OnnxGraphWriter();
+    String tokenStates = "projected";
+    for (String media : mediaInputs) {
+      graph.input(media, OnnxGraphWriter.FLOAT, "num_" + media, 512L)
+          .node("ReduceSum", List.of(media), List.of(media + "_sum"), "keepdims", 0)
+          .node("Add", List.of(tokenStates, media + "_sum"), List.of(tokenStates + "_" + media));
+      tokenStates = tokenStates + "_" + media;
+    }
+    return graph
         .input("input_ids", OnnxGraphWriter.INT64, "batch_size", "sequence_length")
         .input("attention_mask", OnnxGraphWriter.INT64, "batch_size", "sequence_length")
         .output("last_hidden_state", OnnxGraphWriter.FLOAT, "batch_size", "sequence_length", (long) hidden)
@@ -200,7 +220,7 @@ public final class TestModels {
         .longs("axis_2", new long[] {2}, 1)
         .node("Gather", List.of("embed_tokens", "input_ids"), List.of("embedded"), "axis", 0)
         .node("MatMul", List.of("embedded", "projection"), List.of("projected"))
-        .node("Tanh", List.of("projected"), List.of("last_hidden_state"))
+        .node("Tanh", List.of(tokenStates), List.of("last_hidden_state"))
         .node("Cast", List.of("attention_mask"), List.of("mask"), "to", OnnxGraphWriter.FLOAT)
         .node("Unsqueeze", List.of("mask", "axis_2"), List.of("mask_3d"))
         .node("Mul", List.of("last_hidden_state", "mask_3d"), List.of("masked"))

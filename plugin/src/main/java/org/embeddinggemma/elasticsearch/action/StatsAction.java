@@ -25,6 +25,7 @@ import org.embeddinggemma.elasticsearch.EmbeddingService;
 import org.embeddinggemma.elasticsearch.EmbeddingStats;
 import org.embeddinggemma.elasticsearch.ModelHandle;
 import org.embeddinggemma.elasticsearch.search.QueryEmbeddingCache;
+import org.embeddinggemma.engine.GraphInputs;
 import org.embeddinggemma.engine.TextEmbedder;
 
 /**
@@ -181,6 +182,8 @@ public final class StatsAction {
       info.put("max_tokens", model.maxTokens());
       info.put("max_tokens_source", model.window().source());
       info.put("pooling", model.pooling().externalName());
+      // EmbeddingGemma 2's official export takes image, video and audio features beside the text.
+      info.put("media_inputs_fed_empty", model.graphInputs().emptyMediaInputs().stream().map(GraphInputs.MediaInput::name).toList());
       info.put("task_prompts", model.takesTaskPrompts());
       info.put("max_batch_size", model.maxBatchSize());
     } else if (state == ModelHandle.State.FAILED || state == ModelHandle.State.NOT_INSTALLED) {
