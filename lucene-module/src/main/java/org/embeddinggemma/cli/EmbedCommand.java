@@ -36,7 +36,7 @@ public final class EmbedCommand {
   static final String USAGE =
       """
       usage: embed --model DIR [--task TASK | --prompt PROMPT] [--title TITLE] [--dims N] [--int8]
-                   [--threads N] [--batch-size N]
+                   [--threads N] [--batch-size N] [--batch-tokens N]
                    [--chunk sentence|tokens [--chunk-tokens N] [--chunk-overlap N] [--max-passages N]
                     [--keep-first-passages]]
         --model DIR      model directory (onnx/model.onnx or model.onnx, and tokenizer.json)
@@ -48,6 +48,7 @@ public final class EmbedCommand {
         --int8           write the int8 vector for byte fields instead of floats
         --threads N      ONNX Runtime threads (default: available processors)
         --batch-size N   texts per inference (default: 16)
+        --batch-tokens N padded tokens per inference, texts x longest text (default: 8192)
         --chunk S        split each text into passages: whole sentences or token windows
         --chunk-tokens N most tokens per passage, prompt and special tokens included (default: 256)
         --chunk-overlap N sentences (sentence) or tokens (tokens) repeated (default: 1 or 0)
@@ -82,7 +83,7 @@ public final class EmbedCommand {
       err.print(USAGE);
       return 0;
     }
-    EmbedderSettings settings = new EmbedderSettings(options.threads, options.batchSize);
+    EmbedderSettings settings = new EmbedderSettings(options.threads, options.batchSize, options.batchTokens);
     try (TextEmbedder embedder = TextEmbedder.open(options.model, settings)) {
       PromptTemplate prompt =
           options.prompt != null
@@ -254,6 +255,7 @@ public final class EmbedCommand {
     boolean help;
     int threads = EmbedderSettings.DEFAULTS.intraOpThreads();
     int batchSize = EmbedderSettings.DEFAULTS.maxBatchSize();
+    int batchTokens = EmbedderSettings.DEFAULTS.tokenBudget();
     ChunkingSettings chunking;
 
     static Options parse(String[] args) {
@@ -280,6 +282,7 @@ public final class EmbedCommand {
           case "--dims" -> options.dims = positive(args, ++i, arg);
           case "--threads" -> options.threads = positive(args, ++i, arg);
           case "--batch-size" -> options.batchSize = positive(args, ++i, arg);
+          case "--batch-tokens" -> options.batchTokens = positive(args, ++i, arg);
           case "--chunk" -> strategy = ChunkingSettings.Strategy.fromName(value(args, ++i, arg));
           case "--chunk-tokens" -> chunkTokens = positive(args, ++i, arg);
           case "--chunk-overlap" -> overlap = atLeast(0, args, ++i, arg);

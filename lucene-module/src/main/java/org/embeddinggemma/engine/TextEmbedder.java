@@ -2,8 +2,6 @@ package org.embeddinggemma.engine;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -33,17 +31,17 @@ public final class TextEmbedder implements AutoCloseable {
   private final TextTokenizer tokenizer;
   private final OnnxEmbeddingModel model;
   private final ModelWindow window;
-  private final int maxBatchSize;
+  private final BatchPlanner planner;
   private final int defaultDims;
 
   private TextEmbedder(
-      ModelDirectory directory, TextTokenizer tokenizer, OnnxEmbeddingModel model, ModelWindow window, int maxBatchSize) {
+      ModelDirectory directory, TextTokenizer tokenizer, OnnxEmbeddingModel model, ModelWindow window, EmbedderSettings settings) {
     this.directory = directory;
     this.tokenizer = tokenizer;
     this.model = model;
     this.window = window;
     // A batch-dependent graph would give a document a different vector in a bulk than alone.
-    this.maxBatchSize = model.batchInvariant() ? maxBatchSize : 1;
+    this.planner = new BatchPlanner(model.batchInvariant() ? settings.maxBatchSize() : 1, settings.tokenBudget());
     Integer configuredDims = directory.config().dims();
     if (configuredDims != null && configuredDims > model.dims()) {
       throw new ModelLoadException(
@@ -110,7 +108,7 @@ public final class TextEmbedder implements AutoCloseable {
           tokenizer = null;
           tokenizer = TextTokenizer.load(directory.tokenizer(), directory.specialTokens(), window.maxTokens());
         }
-        return new TextEmbedder(directory, tokenizer, model, window, settings.maxBatchSize());
+        return new TextEmbedder(directory, tokenizer, model, window, settings);
       } catch (RuntimeException e) {
         failure = e;
       }
@@ -205,7 +203,15 @@ public final class TextEmbedder implements AutoCloseable {
    * {@linkplain OnnxEmbeddingModel#batchInvariant() batch invariant}.
    */
   public int maxBatchSize() {
-    return maxBatchSize;
+    return planner.maxBatchSize();
+  }
+
+  /**
+   * How texts are cut into model runs: by {@link #maxBatchSize()} and by {@link
+   * EmbedderSettings#tokenBudget()} padded tokens.
+   */
+  public BatchPlanner planner() {
+    return planner;
   }
 
   /** The pooling in use. */
@@ -253,48 +259,79 @@ public final class TextEmbedder implements AutoCloseable {
   }
 
   /**
-   * Embeds texts. Texts are run in batches of similar length, so that little is padded; the
-   * results come back in the order of {@code inputs}.
+   * Embeds texts. Texts are run in batches of similar length, so that little is padded, cut by
+   * {@link #planner()}; the results come back in the order of {@code inputs}.
    *
    * @param dims the Matryoshka dims of the result, from 1 to {@link #modelDims()}
    * @throws IllegalArgumentException if {@code dims} is out of range
-   * @throws TextRejectedException if a text makes no tokens of its own
+   * @throws TextRejectedException if a text makes no tokens of its own; its index is that of the
+   *     text when there are several
    * @throws InferenceException if inference fails
    */
   public List<Embedding> embed(List<EmbeddingInput> inputs, int dims) {
+    checkDims(dims);
+    List<TokenizedText> tokenized = new ArrayList<>(inputs.size());
+    for (int i = 0; i < inputs.size(); i++) {
+      try {
+        tokenized.add(prepare(inputs.get(i)));
+      } catch (TextRejectedException e) {
+        throw inputs.size() == 1 ? e : e.at(i);
+      }
+    }
+    Embedding[] embeddings = new Embedding[inputs.size()];
+    for (int[] run : planner.plan(tokenized)) {
+      List<TokenizedText> batch = new ArrayList<>(run.length);
+      for (int index : run) {
+        batch.add(tokenized.get(index));
+      }
+      List<Embedding> embedded = embedTokenized(batch, dims);
+      for (int k = 0; k < run.length; k++) {
+        embeddings[run[k]] = embedded.get(k);
+      }
+    }
+    return List.of(embeddings);
+  }
+
+  /**
+   * Tokenises a text as {@link #embed(List, int)} does, for callers that plan their own runs with
+   * {@link #planner()} and {@link #embedTokenized}.
+   *
+   * @throws TextRejectedException if the text makes no tokens of its own
+   */
+  public TokenizedText prepare(EmbeddingInput input) {
+    if (!EmbeddingInput.hasAssignedCharacter(input.text()) && tokenizer.tokenSpans(input.text()).size() == 0) {
+      // Characters the tokenizer drops (BERT's normaliser removes unassigned code points and the
+      // replacement for a lone surrogate): the prompt and special tokens alone would give every
+      // such text the same vector.
+      throw TextRejectedException.noTokens(-1);
+    }
+    return tokenize(input);
+  }
+
+  /**
+   * Embeds tokenised texts in one model run, as planned by {@link #planner()}.
+   *
+   * @param dims the Matryoshka dims of the result, from 1 to {@link #modelDims()}
+   * @throws IllegalArgumentException if {@code dims} is out of range or the batch is empty
+   * @throws InferenceException if inference fails
+   */
+  public List<Embedding> embedTokenized(List<TokenizedText> batch, int dims) {
+    checkDims(dims);
+    MatryoshkaTruncation truncation = new MatryoshkaTruncation(dims);
+    float[][] vectors = model.embed(batch);
+    List<Embedding> embeddings = new ArrayList<>(batch.size());
+    for (int k = 0; k < vectors.length; k++) {
+      TokenizedText text = batch.get(k);
+      embeddings.add(new Embedding(truncation.apply(vectors[k]), text.length(), text.truncated()));
+    }
+    return embeddings;
+  }
+
+  private void checkDims(int dims) {
     if (dims < 1 || dims > model.dims()) {
       throw new IllegalArgumentException(
           "dims must be between 1 and " + model.dims() + " for model [" + directory.root() + "], got " + dims);
     }
-    MatryoshkaTruncation truncation = new MatryoshkaTruncation(dims);
-    TokenizedText[] tokenized = new TokenizedText[inputs.size()];
-    Integer[] order = new Integer[inputs.size()];
-    for (int i = 0; i < tokenized.length; i++) {
-      String text = inputs.get(i).text();
-      if (!EmbeddingInput.hasAssignedCharacter(text) && tokenizer.tokenSpans(text).size() == 0) {
-        // Characters the tokenizer drops (BERT's normaliser removes unassigned code points and the
-        // replacement for a lone surrogate): the prompt and special tokens alone would give every
-        // such text the same vector.
-        throw TextRejectedException.noTokens(inputs.size() == 1 ? -1 : i);
-      }
-      tokenized[i] = tokenize(inputs.get(i));
-      order[i] = i;
-    }
-    Arrays.sort(order, Comparator.comparingInt(i -> tokenized[i].length()));
-    Embedding[] embeddings = new Embedding[inputs.size()];
-    for (int start = 0; start < order.length; start += maxBatchSize) {
-      int end = Math.min(order.length, start + maxBatchSize);
-      List<TokenizedText> batch = new ArrayList<>(end - start);
-      for (int k = start; k < end; k++) {
-        batch.add(tokenized[order[k]]);
-      }
-      float[][] vectors = model.embed(batch);
-      for (int k = start; k < end; k++) {
-        TokenizedText text = tokenized[order[k]];
-        embeddings[order[k]] = new Embedding(truncation.apply(vectors[k - start]), text.length(), text.truncated());
-      }
-    }
-    return List.of(embeddings);
   }
 
   /**

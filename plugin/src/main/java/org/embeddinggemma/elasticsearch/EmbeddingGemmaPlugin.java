@@ -26,6 +26,7 @@ import org.embeddinggemma.elasticsearch.ingest.EmbeddingGemmaProcessor;
 import org.embeddinggemma.elasticsearch.ingest.EmbeddingGemmaProcessorFactory;
 import org.embeddinggemma.elasticsearch.search.EmbeddingGemmaQueryVectorBuilder;
 import org.embeddinggemma.elasticsearch.search.QueryEmbeddingCache;
+import org.embeddinggemma.engine.BatchPlanner;
 import org.embeddinggemma.engine.EmbedderSettings;
 
 /**
@@ -50,6 +51,13 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
   /** The most texts embedded in one model run. */
   public static final Setting<Integer> MAX_BATCH_SIZE =
       Setting.intSetting("embedding_gemma.max_batch_size", 16, 1, 512, Setting.Property.NodeScope);
+
+  /**
+   * The most padded tokens (texts × the longest text's tokens) in one model run: bounds a run's
+   * memory when texts are long, whatever {@link #MAX_BATCH_SIZE} allows.
+   */
+  public static final Setting<Integer> MAX_BATCH_TOKENS =
+      Setting.intSetting("embedding_gemma.max_batch_tokens", BatchPlanner.DEFAULT_TOKEN_BUDGET, 1, Setting.Property.NodeScope);
 
   /** Whether the default model is loaded in the background when the node starts. */
   public static final Setting<Boolean> PRELOAD_DEFAULT_MODEL =
@@ -101,7 +109,7 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
     ModelRegistry registry =
         new ModelRegistry(
             configPath,
-            new EmbedderSettings(INFERENCE_THREADS.get(settings), MAX_BATCH_SIZE.get(settings)),
+            new EmbedderSettings(INFERENCE_THREADS.get(settings), MAX_BATCH_SIZE.get(settings), MAX_BATCH_TOKENS.get(settings)),
             task -> threadPool.get().executor(EmbeddingService.THREAD_POOL_NAME).execute(task));
     Function<EmbeddingStats.Source, ExecutorService> executors =
         source -> threadPool.get().executor(
@@ -118,7 +126,7 @@ public final class EmbeddingGemmaPlugin extends Plugin implements IngestPlugin, 
   @Override
   public List<Setting<?>> getSettings() {
     return List.of(
-        DEFAULT_MODEL, INFERENCE_THREADS, MAX_BATCH_SIZE, PRELOAD_DEFAULT_MODEL, MAX_PENDING_DOCUMENTS, MAX_PENDING_QUERIES,
+        DEFAULT_MODEL, INFERENCE_THREADS, MAX_BATCH_SIZE, MAX_BATCH_TOKENS, PRELOAD_DEFAULT_MODEL, MAX_PENDING_DOCUMENTS, MAX_PENDING_QUERIES,
         EMBED_MAX_TEXTS, EMBED_MAX_CHARACTERS, QUERY_CACHE_SIZE);
   }
 

@@ -1,7 +1,6 @@
 package org.embeddinggemma.elasticsearch;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +25,7 @@ import org.embeddinggemma.engine.PromptTemplate;
 import org.embeddinggemma.engine.TextChunker;
 import org.embeddinggemma.engine.TextEmbedder;
 import org.embeddinggemma.engine.TextRejectedException;
+import org.embeddinggemma.engine.TokenizedText;
 
 /**
  * Runs embeddings on the plugin's own bounded thread pools, never on Elasticsearch's transport,
@@ -188,34 +188,18 @@ public final class EmbeddingService {
     try {
       TextEmbedder embedder = loaded.embedder();
       int resolvedDims = checkDims(model.id(), embedder, dims);
-      Integer[] order = new Integer[texts.size()];
-      for (int i = 0; i < order.length; i++) {
-        order[i] = i;
-      }
-      // Characters stand in for tokens: no text is tokenised before its batch runs.
-      java.util.Arrays.sort(order, Comparator.comparingInt(i -> texts.get(i).length()));
-      Embedding[] embeddings = new Embedding[texts.size()];
-      for (int start = 0; start < order.length; start += maxBatchSize) {
-        if (task != null && task.isCancelled()) {
-          throw new TaskCancelledException("cancelled after " + start + " of " + texts.size() + " texts: " + task.getReasonCancelled());
-        }
-        int end = Math.min(order.length, start + maxBatchSize);
-        List<EmbeddingInput> inputs = new ArrayList<>(end - start);
-        for (int k = start; k < end; k++) {
-          inputs.add(new EmbeddingInput(texts.get(order[k]), prompt.resolve(embedder), title));
-        }
-        List<Embedding> batch;
+      PromptTemplate resolvedPrompt = prompt.resolve(embedder);
+      List<TokenizedText> tokenized = new ArrayList<>(texts.size());
+      for (int i = 0; i < texts.size(); i++) {
         try {
-          batch = run(embedder, inputs, resolvedDims);
+          tokenized.add(embedder.prepare(new EmbeddingInput(texts.get(i), resolvedPrompt, title)));
         } catch (TextRejectedException e) {
-          throw e.at(order[start + Math.max(0, e.index())]);
-        }
-        for (int k = start; k < end; k++) {
-          embeddings[order[k]] = batch.get(k - start);
+          throw e.at(i);
         }
       }
-      stats.embedded(source, embeddings.length);
-      listener.onResponse(List.of(embeddings));
+      List<Embedding> embeddings = runPlanned(embedder, tokenized, resolvedDims, task);
+      stats.embedded(source, embeddings.size());
+      listener.onResponse(embeddings);
     } catch (Throwable t) {
       stats.failed(texts.size());
       listener.onFailure(ModelErrors.forClient(model.id(), t));
@@ -240,9 +224,39 @@ public final class EmbeddingService {
     return "[dims] model [" + modelId + "] has " + modelDims + " dims, cannot produce " + dims;
   }
 
-  private List<Embedding> run(TextEmbedder embedder, List<EmbeddingInput> inputs, int dims) {
+  /**
+   * Runs tokenised texts as the model's planner cuts them, in the order of {@code tokenized};
+   * stops between runs when {@code task} is cancelled.
+   */
+  private List<Embedding> runPlanned(TextEmbedder embedder, List<TokenizedText> tokenized, int dims, CancellableTask task) {
+    Embedding[] embeddings = new Embedding[tokenized.size()];
+    int done = 0;
+    for (int[] run : embedder.planner().plan(tokenized)) {
+      if (task != null && task.isCancelled()) {
+        throw new TaskCancelledException("cancelled after " + done + " of " + tokenized.size() + " texts: " + task.getReasonCancelled());
+      }
+      List<Embedding> batch = run(embedder, pick(tokenized, run), dims);
+      for (int k = 0; k < run.length; k++) {
+        embeddings[run[k]] = batch.get(k);
+      }
+      done += run.length;
+    }
+    return List.of(embeddings);
+  }
+
+  /** The elements of {@code list} at {@code indices}, in that order. */
+  private static <T> List<T> pick(List<T> list, int[] indices) {
+    List<T> picked = new ArrayList<>(indices.length);
+    for (int index : indices) {
+      picked.add(list.get(index));
+    }
+    return picked;
+  }
+
+  /** One model run, as planned by the model's {@link TextEmbedder#planner()}. */
+  private List<Embedding> run(TextEmbedder embedder, List<TokenizedText> batch, int dims) {
     long start = System.nanoTime();
-    List<Embedding> embeddings = embedder.embed(inputs, dims);
+    List<Embedding> embeddings = embedder.embedTokenized(batch, dims);
     stats.inference(System.nanoTime() - start);
     int truncated = 0;
     for (Embedding embedding : embeddings) {
@@ -381,13 +395,7 @@ public final class EmbeddingService {
           }
           byDims.computeIfAbsent(dims, d -> new ArrayList<>()).add(p);
         }
-        byDims.forEach((dims, group) -> {
-          // Characters stand in for tokens: no text is tokenised before its batch runs.
-          group.sort(Comparator.comparingInt(p -> p.text().length() + (p.title() == null ? 0 : p.title().length())));
-          for (int start = 0; start < group.size(); start += maxBatchSize) {
-            embedGroup(model.id(), embedder, dims, group.subList(start, Math.min(group.size(), start + maxBatchSize)));
-          }
-        });
+        byDims.forEach((dims, group) -> embedPlanned(model.id(), embedder, dims, group));
         if (!documents.isEmpty()) {
           embedDocuments(model.id(), embedder, documents);
         }
@@ -398,25 +406,41 @@ public final class EmbeddingService {
   }
 
   /**
+   * Tokenises texts of one model and dims, and runs them as the model's planner cuts them: sorted
+   * by length, by count and by padded tokens. A text with nothing to embed fails alone.
+   */
+  private void embedPlanned(String modelId, TextEmbedder embedder, int dims, List<Pending> group) {
+    List<Pending> ready = new ArrayList<>(group.size());
+    List<TokenizedText> tokenized = new ArrayList<>(group.size());
+    for (Pending p : group) {
+      try {
+        tokenized.add(embedder.prepare(new EmbeddingInput(p.text(), p.prompt().resolve(embedder), p.title())));
+        ready.add(p);
+      } catch (RuntimeException e) {
+        fail(List.of(p), ModelErrors.forClient(modelId, e));
+      }
+    }
+    for (int[] run : embedder.planner().plan(tokenized)) {
+      embedRun(modelId, embedder, dims, pick(ready, run), pick(tokenized, run));
+    }
+  }
+
+  /**
    * Embeds texts of one model and dims in one run. If the run fails and held several texts, each is
    * retried alone, so that a text the model cannot take fails by itself and never takes the other
    * documents of a bulk request with it.
    */
-  private void embedGroup(String modelId, TextEmbedder embedder, int dims, List<Pending> group) {
+  private void embedRun(String modelId, TextEmbedder embedder, int dims, List<Pending> group, List<TokenizedText> tokenized) {
     List<Embedding> embeddings;
     try {
-      List<EmbeddingInput> inputs = new ArrayList<>(group.size());
-      for (Pending p : group) {
-        inputs.add(new EmbeddingInput(p.text(), p.prompt().resolve(embedder), p.title()));
-      }
-      embeddings = run(embedder, inputs, dims);
+      embeddings = run(embedder, tokenized, dims);
     } catch (Throwable t) {
       Exception failure = ModelErrors.forClient(modelId, t);
       if (group.size() == 1) {
         fail(group, failure);
       } else {
-        for (Pending p : group) {
-          embedGroup(modelId, embedder, dims, List.of(p));
+        for (int i = 0; i < group.size(); i++) {
+          embedRun(modelId, embedder, dims, List.of(group.get(i)), List.of(tokenized.get(i)));
         }
       }
       return;
@@ -469,7 +493,11 @@ public final class EmbeddingService {
     }
     List<Embedding> embeddings;
     try {
-      embeddings = run(embedder, inputs, dims);
+      List<TokenizedText> tokenized = new ArrayList<>(inputs.size());
+      for (EmbeddingInput input : inputs) {
+        tokenized.add(embedder.prepare(input));
+      }
+      embeddings = runPlanned(embedder, tokenized, dims, null);
     } catch (Throwable t) {
       Exception failure = ModelErrors.forClient(modelId, t);
       if (group.size() == 1) {

@@ -194,9 +194,10 @@ public final class ModelHandle {
     try {
       embedder = opener.apply(files.directory());
       logger.info(
-          "loaded model [{}] from [{}] in [{}ms]: {} dims, {} max tokens ({}), batches of up to {}",
+          "loaded model [{}] from [{}] in [{}ms]: {} dims, {} max tokens ({}), batches of up to {} texts and {} padded tokens",
           id, embedder.directory().graph(), (nanoTime.getAsLong() - start) / 1_000_000,
-          embedder.modelDims(), embedder.maxTokens(), embedder.window().source(), embedder.maxBatchSize());
+          embedder.modelDims(), embedder.maxTokens(), embedder.window().source(), embedder.maxBatchSize(),
+          embedder.planner().tokenBudget());
     } catch (Throwable t) {
       if (t instanceof VirtualMachineError fatal) {
         throw fatal;

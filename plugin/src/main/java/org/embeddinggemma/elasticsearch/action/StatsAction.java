@@ -186,6 +186,7 @@ public final class StatsAction {
       info.put("media_inputs_fed_empty", model.graphInputs().emptyMediaInputs().stream().map(GraphInputs.MediaInput::name).toList());
       info.put("task_prompts", model.takesTaskPrompts());
       info.put("max_batch_size", model.maxBatchSize());
+      info.put("max_batch_tokens", model.planner().tokenBudget());
     } else if (state == ModelHandle.State.FAILED || state == ModelHandle.State.NOT_INSTALLED) {
       info.put("error", handle.unavailable().getMessage());
     }
