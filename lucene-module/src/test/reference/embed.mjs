@@ -14,10 +14,17 @@ const tokenizerJson = JSON.parse(readFileSync(request.tokenizer, 'utf8'));
 const tokenizerConfig = request.tokenizer_config
   ? JSON.parse(readFileSync(request.tokenizer_config, 'utf8'))
   : {};
+// User text is text (the engine's documented rule, unlike sentence-transformers, which reads
+// special tokens out of the text): special tokens are put around a text by id, never matched in it,
+// so they are taken out of the added vocabulary here and looked up by name.
+const specialIds = new Map(
+  (tokenizerJson.added_tokens ?? []).filter((token) => token.special).map((token) => [token.content, token.id]),
+);
+tokenizerJson.added_tokens = (tokenizerJson.added_tokens ?? []).filter((token) => !token.special);
 const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
 
 const tokenContent = (token) => (token && typeof token === 'object' ? token.content : token);
-const idOf = (token) => tokenizer.encode(token, { add_special_tokens: false }).ids[0];
+const idOf = (token) => specialIds.get(token) ?? tokenizer.encode(token, { add_special_tokens: false }).ids[0];
 
 // The special tokens around a text: what tokenizer.json's post-processor adds, plus what
 // tokenizer_config.json asks for with add_bos_token / add_eos_token (as the Python library does).

@@ -3,7 +3,9 @@ package org.embeddinggemma.engine;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +16,10 @@ import java.util.Map;
  * Turns text into model token ids with a HuggingFace {@code tokenizer.json} (through DJL's binding
  * of the Rust tokenizers library), adding the special tokens the model asks for and truncating to
  * the model's maximum sequence length.
+ *
+ * <p>Special tokens are added by id, never read from the text: a text that spells {@code <bos>},
+ * {@code <pad>} or EmbeddingGemma 2's media placeholder {@code <|image|>} is tokenised as the
+ * characters it holds (see {@link SpecialTokenVocabulary}).
  *
  * <p>Truncation keeps the special tokens: a text longer than {@link #maxTokens()} loses its tail,
  * not its {@code <eos>}, and the result says that it was truncated. Thread-safe.
@@ -52,9 +58,12 @@ public final class TextTokenizer implements AutoCloseable {
     if (maxTokens < 2) {
       throw new IllegalArgumentException("maxTokens must be at least 2, got " + maxTokens);
     }
+    // User text is text: a document that spells <bos> or EmbeddingGemma 2's <|image|> must not
+    // reach the graph as that token.
+    SpecialTokenVocabulary vocabulary = SpecialTokenVocabulary.read(tokenizerJson);
     // The Rust tokenizer takes a second to parse Gemma's 33 MB tokenizer.json: it is opened once,
     // truncating at maxTokens, and cut further in encode when special tokens are added here.
-    HuggingFaceTokenizer tokenizer = open(tokenizerJson, maxTokens);
+    HuggingFaceTokenizer tokenizer = open(tokenizerJson, vocabulary.tokenizerJson(), maxTokens);
     try {
       // What does tokenizer.json's post-processor add by itself? Only the rest is added here.
       long[] sample = tokenizer.encode("a").getIds();
@@ -65,8 +74,8 @@ public final class TextTokenizer implements AutoCloseable {
             "tokenizer [" + tokenizerJson + "] encodes \"a\" as " + Arrays.toString(sample) + " with its special tokens and as "
                 + Arrays.toString(bare) + " without them; the second must lie inside the first");
       }
-      long prependId = missingToken(tokenizer, specialTokens.addBos(), specialTokens.bosToken(), sample[0]);
-      long appendId = missingToken(tokenizer, specialTokens.addEos(), specialTokens.eosToken(), sample[sample.length - 1]);
+      long prependId = missingToken(tokenizer, vocabulary, specialTokens.addBos(), specialTokens.bosToken(), sample[0]);
+      long appendId = missingToken(tokenizer, vocabulary, specialTokens.addEos(), specialTokens.eosToken(), sample[sample.length - 1]);
       int trailing = sample.length - leading - bare.length;
       int added = (prependId < 0 ? 0 : 1) + (appendId < 0 ? 0 : 1);
       if (maxTokens - added <= leading + trailing) {
@@ -90,9 +99,13 @@ public final class TextTokenizer implements AutoCloseable {
   }
 
   private static long missingToken(
-      HuggingFaceTokenizer tokenizer, boolean wanted, String token, long presentId) {
+      HuggingFaceTokenizer tokenizer, SpecialTokenVocabulary vocabulary, boolean wanted, String token, long presentId) {
     if (!wanted) {
       return -1;
+    }
+    Long special = vocabulary.ids().get(token);
+    if (special != null) {
+      return special == presentId ? -1 : special;
     }
     long[] ids = tokenizer.encode(token, false, false).getIds();
     if (ids.length != 1) {
@@ -106,7 +119,7 @@ public final class TextTokenizer implements AutoCloseable {
     return ids[0] == presentId ? -1 : ids[0];
   }
 
-  private static HuggingFaceTokenizer open(Path tokenizerJson, int maxLength) {
+  private static HuggingFaceTokenizer open(Path tokenizerJson, String json, int maxLength) {
     NativeRuntime.prepare();
     Map<String, String> options =
         Map.of(
@@ -121,7 +134,7 @@ public final class TextTokenizer implements AutoCloseable {
     ClassLoader previous = thread.getContextClassLoader();
     thread.setContextClassLoader(TextTokenizer.class.getClassLoader());
     try {
-      return HuggingFaceTokenizer.newInstance(tokenizerJson, options);
+      return HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), options);
     } catch (IOException e) {
       throw new ModelLoadException("cannot read tokenizer [" + tokenizerJson + "]", e);
     } catch (RuntimeException | LinkageError | AssertionError e) {

@@ -2,11 +2,14 @@ package org.embeddinggemma.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import org.embeddinggemma.testing.ReferenceImplementation;
 import org.embeddinggemma.testing.TestModels;
 import org.junit.jupiter.api.AfterAll;
@@ -103,6 +106,40 @@ class FidelityTest {
       assertArrayEquals(expected.get(i).ids(), ids, prompted.get(i));
       assertEquals(2, ids[0], "EmbeddingGemma input starts with <bos>");
       assertEquals(1, ids[ids.length - 1], "EmbeddingGemma input ends with <eos>");
+    }
+  }
+
+  /**
+   * Special tokens written in user text are the characters they spell: only the <bos> and <eos>
+   * around the text are special. (sentence-transformers would turn them into the tokens; see
+   * README.)
+   */
+  @Test
+  void specialTokensWrittenInTextAreTokenisedAsText() throws Exception {
+    List<String> texts =
+        List.of(
+            "<bos>", "Say <eos> twice: <eos>", "<pad><pad><pad>", "<unk> <start_of_turn>user", "an image: <start_of_image><image_soft_token><end_of_image>",
+            "EmbeddingGemma 2 placeholders <|image|> <|audio|> <|video|>");
+    List<ReferenceImplementation.Result> expected =
+        ReferenceImplementation.run(TestModels.gemmaTokenizer(), gemmaTokenizerConfig(), null, null, 2048, null, texts);
+    Set<Long> special = Set.of(0L, 1L, 2L, 3L, 105L, 106L, 255999L, 256000L, 262144L);
+    for (int i = 0; i < texts.size(); i++) {
+      long[] ids = gemmaExport.tokenize(EmbeddingInput.of(texts.get(i), PromptTemplate.NONE)).ids();
+      assertArrayEquals(expected.get(i).ids(), ids, texts.get(i));
+      assertEquals(2, ids[0]);
+      assertEquals(1, ids[ids.length - 1]);
+      for (int k = 1; k < ids.length - 1; k++) {
+        assertFalse(special.contains(ids[k]), "token " + k + " of [" + texts.get(i) + "] is special: " + Arrays.toString(ids));
+      }
+    }
+    // BERT's [CLS] and [SEP] likewise.
+    long[] ids = miniLm.tokenize(EmbeddingInput.of("[CLS] [SEP] [MASK] [PAD]", PromptTemplate.NONE)).ids();
+    assertArrayEquals(
+        ReferenceImplementation.run(TestModels.miniLmTokenizer(), null, null, null, 256, null, List.of("[CLS] [SEP] [MASK] [PAD]")).get(0).ids(), ids);
+    assertEquals(101, ids[0]);
+    assertEquals(102, ids[ids.length - 1]);
+    for (int k = 1; k < ids.length - 1; k++) {
+      assertFalse(Set.of(0L, 100L, 101L, 102L, 103L).contains(ids[k]), Arrays.toString(ids));
     }
   }
 
