@@ -30,8 +30,8 @@ import java.util.TreeSet;
  * }</pre>
  *
  * <p>{@code prompts} may instead be an object that replaces the prompt of some tasks, e.g. {@code
- * {"query": "query: ", "document": "passage: "}}; tasks it does not name keep EmbeddingGemma's
- * prompts. Unknown keys are rejected so that a typo does not silently change nothing.
+ * {"query": "query: ", "document": "passage: "}}; tasks it does not name keep the model's own
+ * prompts ({@link ModelPrompts}). Unknown keys are rejected so that a typo does not silently change nothing.
  *
  * @param onnxFile the graph, relative to the model directory; null for the default search
  * @param pooling the pooling; null to choose from the graph's outputs
@@ -151,17 +151,5 @@ public record ModelConfig(
       }
     }
     throw new IllegalArgumentException(key + " must be a whole number, found " + value);
-  }
-
-  /** The prompt of {@code task} under this configuration; {@link PromptTemplate#NONE} if none. */
-  public PromptTemplate prompt(Task task) {
-    if (!taskPrompts) {
-      return PromptTemplate.NONE;
-    }
-    String override = promptOverrides.get(task);
-    if (override == null) {
-      return PromptTemplate.forTask(task);
-    }
-    return override.isEmpty() ? PromptTemplate.NONE : PromptTemplate.custom(override);
   }
 }

@@ -37,13 +37,15 @@ public final class ModelDirectory {
   private final Path tokenizer;
   private final Path tokenizerConfig;
   private final ModelConfig config;
+  private final ModelPrompts prompts;
 
-  private ModelDirectory(Path root, Path graph, Path tokenizer, Path tokenizerConfig, ModelConfig config) {
+  private ModelDirectory(Path root, Path graph, Path tokenizer, Path tokenizerConfig, ModelConfig config, ModelPrompts prompts) {
     this.root = root;
     this.graph = graph;
     this.tokenizer = tokenizer;
     this.tokenizerConfig = tokenizerConfig;
     this.config = config;
+    this.prompts = prompts;
   }
 
   /**
@@ -72,7 +74,7 @@ public final class ModelDirectory {
     }
     Path tokenizerConfig = root.resolve(TOKENIZER_CONFIG_FILE);
     return new ModelDirectory(
-        root, graph, tokenizer, Files.isRegularFile(tokenizerConfig) ? tokenizerConfig : null, config);
+        root, graph, tokenizer, Files.isRegularFile(tokenizerConfig) ? tokenizerConfig : null, config, ModelPrompts.resolve(root, config));
   }
 
   /** A folder this process cannot list or enter looks empty: say so instead of "no model.onnx". */
@@ -138,6 +140,15 @@ public final class ModelDirectory {
     return graph;
   }
 
+  /**
+   * The directory's other ONNX graphs, which are not loaded: quantised variants, and EmbeddingGemma
+   * 2's vision and audio encoders ({@code onnx/vision_encoder.onnx}, {@code onnx/audio_encoder.onnx}).
+   */
+  public List<String> otherGraphs() {
+    String inUse = root.relativize(graph).toString();
+    return onnxFiles(root).stream().filter(file -> !file.equals(inUse)).toList();
+  }
+
   /** The {@code tokenizer.json} file. */
   public Path tokenizer() {
     return tokenizer;
@@ -146,6 +157,11 @@ public final class ModelDirectory {
   /** The special tokens asked for by {@code tokenizer_config.json}, if the directory has one. */
   public SpecialTokens specialTokens() {
     return tokenizerConfig == null ? SpecialTokens.FROM_TOKENIZER : SpecialTokens.read(tokenizerConfig);
+  }
+
+  /** The prompt of each task, and where it came from; see {@link ModelPrompts}. */
+  public ModelPrompts prompts() {
+    return prompts;
   }
 
   /** The overrides of {@value ModelConfig#FILE_NAME}, or {@link ModelConfig#DEFAULTS}. */

@@ -32,11 +32,14 @@ public final class TextEmbedder implements AutoCloseable {
   private final OnnxEmbeddingModel model;
   private final ModelWindow window;
   private final BatchPlanner planner;
+  private final ModelFingerprint fingerprint;
   private final int defaultDims;
 
   private TextEmbedder(
-      ModelDirectory directory, TextTokenizer tokenizer, OnnxEmbeddingModel model, ModelWindow window, EmbedderSettings settings) {
+      ModelDirectory directory, TextTokenizer tokenizer, OnnxEmbeddingModel model, ModelWindow window, EmbedderSettings settings,
+      ModelFingerprint fingerprint) {
     this.directory = directory;
+    this.fingerprint = fingerprint;
     this.tokenizer = tokenizer;
     this.model = model;
     this.window = window;
@@ -108,7 +111,7 @@ public final class TextEmbedder implements AutoCloseable {
           tokenizer = null;
           tokenizer = TextTokenizer.load(directory.tokenizer(), directory.specialTokens(), window.maxTokens());
         }
-        return new TextEmbedder(directory, tokenizer, model, window, settings);
+        return new TextEmbedder(directory, tokenizer, model, window, settings, ModelFingerprint.of(directory));
       } catch (RuntimeException e) {
         failure = e;
       }
@@ -178,6 +181,11 @@ public final class TextEmbedder implements AutoCloseable {
     return directory;
   }
 
+  /** Which model this is, from its graph and tokenizer files; see {@link ModelFingerprint}. */
+  public ModelFingerprint fingerprint() {
+    return fingerprint;
+  }
+
   /** The dims of the model's own vectors, the most {@link #embed} can return. */
   public int modelDims() {
     return model.dims();
@@ -226,12 +234,12 @@ public final class TextEmbedder implements AutoCloseable {
 
   /** Whether the model takes task prompts; if not, {@link #prompt} is always {@link PromptTemplate#NONE}. */
   public boolean takesTaskPrompts() {
-    return directory.config().taskPrompts();
+    return directory.prompts().taskPrompts();
   }
 
   /** The prompt this model uses for a task. */
   public PromptTemplate prompt(Task task) {
-    return directory.config().prompt(task);
+    return directory.prompts().prompt(task);
   }
 
   /** Where the text's own tokens lie in it, with no truncation; see {@link TextTokenizer#tokenSpans}. */
@@ -322,7 +330,7 @@ public final class TextEmbedder implements AutoCloseable {
     List<Embedding> embeddings = new ArrayList<>(batch.size());
     for (int k = 0; k < vectors.length; k++) {
       TokenizedText text = batch.get(k);
-      embeddings.add(new Embedding(truncation.apply(vectors[k]), text.length(), text.truncated()));
+      embeddings.add(new Embedding(truncation.apply(vectors[k]), text.length(), text.truncated(), fingerprint));
     }
     return embeddings;
   }

@@ -90,12 +90,66 @@ class ModelLoadingTest {
   void promptOverridesAndNoPrompts() throws IOException {
     Path config = dir.resolve("embedding-gemma.json");
     Files.writeString(config, "{\"prompts\": {\"query\": \"query: \", \"document\": \"\"}}");
-    ModelConfig overridden = ModelConfig.read(config);
+    ModelPrompts overridden = ModelPrompts.resolve(dir, ModelConfig.read(config));
     assertEquals(PromptTemplate.custom("query: "), overridden.prompt(Task.QUERY));
     assertEquals(PromptTemplate.NONE, overridden.prompt(Task.DOCUMENT));
     assertEquals(PromptTemplate.forTask(Task.CLUSTERING), overridden.prompt(Task.CLUSTERING));
+    assertEquals(ModelConfig.FILE_NAME, overridden.all().get(Task.QUERY).source());
+    assertEquals(ModelPrompts.BUILT_IN, overridden.all().get(Task.CLUSTERING).source());
     Files.writeString(config, "{\"prompts\": false}");
-    assertEquals(PromptTemplate.NONE, ModelConfig.read(config).prompt(Task.QUERY));
+    ModelPrompts none = ModelPrompts.resolve(dir, ModelConfig.read(config));
+    assertEquals(PromptTemplate.NONE, none.prompt(Task.QUERY));
+    assertEquals(false, none.taskPrompts());
+  }
+
+  /** EmbeddingGemma's own file, as published (sentence-transformers key names). */
+  @Test
+  void promptsComeFromTheModelsSentenceTransformersConfig() throws IOException {
+    Files.writeString(dir.resolve(ModelPrompts.SENTENCE_TRANSFORMERS_FILE), """
+        {"model_type": "SentenceTransformer",
+         "prompts": {"query": "task: search result | query: ", "document": "title: none | text: ",
+                     "BitextMining": "task: search result | query: ", "Clustering": "task: clustering | query: ",
+                     "Classification": "task: classification | query: ", "InstructionRetrieval": "task: code retrieval | query: ",
+                     "PairClassification": "task: sentence similarity | query: ", "STS": "task: sentence similarity | query: ",
+                     "Summarization": "task: summarization | query: "},
+         "default_prompt_name": null, "similarity_fn_name": "cosine"}
+        """);
+    ModelPrompts prompts = ModelPrompts.resolve(dir, ModelConfig.DEFAULTS);
+    assertEquals("task: search result | query: ", prompts.prompt(Task.QUERY).template());
+    assertEquals(ModelPrompts.SENTENCE_TRANSFORMERS_FILE, prompts.all().get(Task.QUERY).source());
+    // The shipped "title: none" still takes a title.
+    assertEquals("title: Mars | text: red", prompts.prompt(Task.DOCUMENT).apply("red", "Mars"));
+    assertEquals("title: none | text: red", prompts.prompt(Task.DOCUMENT).apply("red", null));
+    assertEquals("task: sentence similarity | query: ", prompts.prompt(Task.SENTENCE_SIMILARITY).template());
+    assertEquals(ModelPrompts.BUILT_IN, prompts.all().get(Task.FACT_CHECKING).source(), "not in this file");
+  }
+
+  /** EmbeddingGemma 2's key names, and a prompt the file changes; embedding-gemma.json still wins. */
+  @Test
+  void embeddingGemma2KeyNamesAndOverrides() throws IOException {
+    Files.writeString(dir.resolve(ModelPrompts.SENTENCE_TRANSFORMERS_FILE), """
+        {"prompts": {"SearchQuery": "task: search result | query: ", "Document": "title: none | text: ",
+                     "CodeRetrieval": "task: code retrieval | query: ", "FactChecking": "task: fact checking v2 | query: "}}
+        """);
+    Files.writeString(dir.resolve(ModelConfig.FILE_NAME), "{\"prompts\": {\"code_retrieval\": \"code: \"}}");
+    ModelPrompts prompts = ModelPrompts.resolve(dir, ModelConfig.read(dir.resolve(ModelConfig.FILE_NAME)));
+    assertEquals("task: fact checking v2 | query: ", prompts.prompt(Task.FACT_CHECKING).template());
+    assertEquals("title: {title} | text: ", prompts.prompt(Task.DOCUMENT).template());
+    assertEquals("code: ", prompts.prompt(Task.CODE_RETRIEVAL).template());
+    assertEquals(ModelConfig.FILE_NAME, prompts.all().get(Task.CODE_RETRIEVAL).source());
+  }
+
+  @Test
+  void badSentenceTransformersPromptsAreRefusedAtLoad() throws IOException {
+    Path file = dir.resolve(ModelPrompts.SENTENCE_TRANSFORMERS_FILE);
+    Files.writeString(file, "{\"prompts\": {\"query\": 3}}");
+    assertEquals(
+        "[prompts.query] in [" + file + "] must be a string, found 3",
+        assertThrows(ModelLoadException.class, () -> ModelPrompts.resolve(dir, ModelConfig.DEFAULTS)).getMessage());
+    Files.writeString(file, "{\"prompts\": [\"query: \"]}");
+    assertEquals(
+        "[prompts] in [" + file + "] must be an object of prompts by name, found [\"query: \"]",
+        assertThrows(ModelLoadException.class, () -> ModelPrompts.resolve(dir, ModelConfig.DEFAULTS)).getMessage());
   }
 
   @Test

@@ -7,13 +7,13 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.stream.Stream;
 
 /**
- * A model's folder as last seen: whether it is there, and a fingerprint of its files (names,
+ * A model's folder as last seen: whether it is there, and a snapshot of its files (names,
  * sizes, modification times) that changes when any of them is replaced, so that a model which
  * failed to load is tried again only when its files change.
  */
 final class ModelFiles {
 
-  /** How deep the fingerprint looks: {@code onnx/model.onnx} lies one level down. */
+  /** How deep the snapshot looks: {@code onnx/model.onnx} lies one level down. */
   private static final int DEPTH = 3;
 
   private final Path directory;
@@ -33,7 +33,7 @@ final class ModelFiles {
   }
 
   /** Names, sizes and modification times of the files, one line each, in a stable order. */
-  String fingerprint() {
+  String snapshot() {
     StringBuilder files = new StringBuilder();
     try (Stream<Path> paths = Files.walk(directory, DEPTH)) {
       paths.sorted().forEach(path -> {

@@ -171,7 +171,7 @@ public final class ModelHandle {
       state = State.NOT_INSTALLED;
       return;
     }
-    if (state == State.FAILED && files.fingerprint().equals(failedFiles)) {
+    if (state == State.FAILED && files.snapshot().equals(failedFiles)) {
       return;
     }
     state = State.LOADING;
@@ -188,7 +188,7 @@ public final class ModelHandle {
 
   private void load(ActionListener<TextEmbedder> listener) {
     long start = nanoTime.getAsLong();
-    String fingerprint = files.fingerprint();
+    String snapshot = files.snapshot();
     TextEmbedder embedder = null;
     RuntimeException error = null;
     try {
@@ -208,7 +208,7 @@ public final class ModelHandle {
       logger.warn(() -> "cannot load model [" + id + "]: " + logged.getMessage(), logged);
     }
     synchronized (this) {
-      failedFiles = error == null ? null : fingerprint;
+      failedFiles = error == null ? null : snapshot;
     }
     finish(embedder, error, listener);
   }

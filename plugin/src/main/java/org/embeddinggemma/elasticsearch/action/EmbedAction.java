@@ -170,15 +170,19 @@ public final class EmbedAction {
     }
   }
 
-  /** One text's vector, as floats (whole numbers for byte vectors). */
-  public record Result(float[] vector, int tokens, boolean truncated) implements Writeable {
+  /**
+   * One text's vector, as floats (whole numbers for byte vectors).
+   *
+   * @param fingerprint the fingerprint of the model that made it
+   */
+  public record Result(float[] vector, int tokens, boolean truncated, String fingerprint) implements Writeable {
 
     static Result of(Embedding embedding, ElementType elementType) {
-      return new Result(elementType.toFloats(embedding), embedding.tokenCount(), embedding.truncated());
+      return new Result(elementType.toFloats(embedding), embedding.tokenCount(), embedding.truncated(), embedding.model().value());
     }
 
     Result(StreamInput in) throws IOException {
-      this(in.readFloatArray(), in.readVInt(), in.readBoolean());
+      this(in.readFloatArray(), in.readVInt(), in.readBoolean(), in.readString());
     }
 
     @Override
@@ -186,6 +190,7 @@ public final class EmbedAction {
       out.writeFloatArray(vector);
       out.writeVInt(tokens);
       out.writeBoolean(truncated);
+      out.writeString(fingerprint);
     }
   }
 
@@ -224,6 +229,8 @@ public final class EmbedAction {
       builder.field("model_id", modelId);
       builder.field("element_type", elementType.externalName());
       builder.field("dims", results.isEmpty() ? 0 : results.get(0).vector().length);
+      // One model copy embeds all texts of a request.
+      builder.field("model_fingerprint", results.isEmpty() ? null : results.get(0).fingerprint());
       builder.startArray("embeddings");
       for (Result result : results) {
         builder.startObject();

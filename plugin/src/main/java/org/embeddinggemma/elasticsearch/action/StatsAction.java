@@ -176,7 +176,10 @@ public final class StatsAction {
     info.put("state", state == null ? "not_loaded" : state.externalName());
     TextEmbedder model = handle.loadedEmbedder();
     if (model != null) {
-      info.put("graph", model.directory().graph().getFileName().toString());
+      info.put("graph", model.directory().root().relativize(model.directory().graph()).toString());
+      info.put("fingerprint", model.fingerprint().value());
+      // EmbeddingGemma 2 ships vision and audio encoders beside the text graph: only text is embedded.
+      info.put("other_graphs_not_loaded", model.directory().otherGraphs());
       info.put("dims", model.modelDims());
       info.put("default_dims", model.defaultDims());
       info.put("max_tokens", model.maxTokens());
@@ -185,6 +188,10 @@ public final class StatsAction {
       // EmbeddingGemma 2's official export takes image, video and audio features beside the text.
       info.put("media_inputs_fed_empty", model.graphInputs().emptyMediaInputs().stream().map(GraphInputs.MediaInput::name).toList());
       info.put("task_prompts", model.takesTaskPrompts());
+      Map<String, Object> prompts = new LinkedHashMap<>();
+      model.directory().prompts().all().forEach((task, prompt) ->
+          prompts.put(task.externalName(), Map.of("prompt", prompt.template().template(), "source", prompt.source())));
+      info.put("prompts", prompts);
       info.put("max_batch_size", model.maxBatchSize());
       info.put("max_batch_tokens", model.planner().tokenBudget());
     } else if (state == ModelHandle.State.FAILED || state == ModelHandle.State.NOT_INSTALLED) {

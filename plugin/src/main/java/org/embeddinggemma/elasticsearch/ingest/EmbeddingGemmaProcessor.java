@@ -48,6 +48,7 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
   private final boolean ignoreMissing;
   private final boolean truncate;
   private final String truncatedField;
+  private final String fingerprintField;
   private final ChunkingSettings chunking;
   private final boolean includePassageText;
   private final boolean validatesModel;
@@ -65,6 +66,7 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
     this.ignoreMissing = options.ignoreMissing();
     this.truncate = options.truncate();
     this.truncatedField = options.truncatedField();
+    this.fingerprintField = options.fingerprintField();
     this.chunking = options.chunking();
     this.includePassageText = options.includePassageText();
     this.validatesModel = validatesModel;
@@ -76,6 +78,7 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
    * @param dims null for the model's own
    * @param titleField null for none
    * @param truncatedField null for none
+   * @param fingerprintField where the fingerprint of the model that made the vectors is written; null for nowhere
    * @param chunking null to embed each text whole
    */
   record Options(
@@ -89,6 +92,7 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       boolean ignoreMissing,
       boolean truncate,
       String truncatedField,
+      String fingerprintField,
       ChunkingSettings chunking,
       boolean includePassageText) {}
 
@@ -136,6 +140,9 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
               if (truncatedField != null) {
                 document.setFieldValue(truncatedField, embedding.truncated());
               }
+              if (fingerprintField != null) {
+                document.setFieldValue(fingerprintField, embedding.model().value());
+              }
               handler.accept(document, null);
             },
             e -> handler.accept(null, forDocument(e, false))));
@@ -181,6 +188,10 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
               document.setFieldValue(targetField, objects);
               if (truncatedField != null) {
                 document.setFieldValue(truncatedField, limited);
+              }
+              if (fingerprintField != null) {
+                // One model copy embeds all of a document's passages.
+                document.setFieldValue(fingerprintField, passages.get(0).embedding().model().value());
               }
               handler.accept(document, null);
             },
@@ -325,6 +336,7 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       boolean ignoreMissing = readBooleanProperty(TYPE, tag, config, "ignore_missing", false);
       boolean truncate = readBooleanProperty(TYPE, tag, config, "truncate", true);
       String truncatedField = readOptionalStringProperty(TYPE, tag, config, "truncated_field");
+      String fingerprintField = readOptionalStringProperty(TYPE, tag, config, "fingerprint_field");
       Map<String, Object> chunkingConfig = readOptionalMap(TYPE, tag, config, "chunking");
       ChunkingSettings chunking = chunkingConfig == null ? null : chunking(tag, chunkingConfig);
       boolean includePassageText = chunkingConfig == null || readBooleanProperty(TYPE, tag, chunkingConfig, "include_text", true);
@@ -363,8 +375,8 @@ public final class EmbeddingGemmaProcessor extends AbstractProcessor {
       }
       Options options =
           new Options(
-              modelId, field, targetField, titleField, prompt, dims, elementType, ignoreMissing, truncate, truncatedField, chunking,
-              includePassageText);
+              modelId, field, targetField, titleField, prompt, dims, elementType, ignoreMissing, truncate, truncatedField,
+              fingerprintField, chunking, includePassageText);
       return new EmbeddingGemmaProcessor(tag, description, service, options, ingestNode);
     }
 

@@ -77,7 +77,7 @@ public final class QueryEmbeddingCache {
   }
 
   private static EmbedAction.Result copy(EmbedAction.Result result) {
-    return new EmbedAction.Result(result.vector().clone(), result.tokens(), result.truncated());
+    return new EmbedAction.Result(result.vector().clone(), result.tokens(), result.truncated(), result.fingerprint());
   }
 
   /** Forgets the entries of one model, whose files may have changed. */

@@ -127,10 +127,11 @@ class EmbeddingGemmaProcessorTests {
 
   @Test
   void processorWritesTheEnginesVector() throws Exception {
-    EmbeddingGemmaProcessor processor = factory.create("tag", null, config("dims", 64, "element_type", "float"));
+    EmbeddingGemmaProcessor processor = factory.create("tag", null, config("dims", 64, "element_type", "float", "fingerprint_field", "model"));
     IngestDocument result = run(processor, Map.of("text", "The heart beats a hundred thousand times a day."));
     List<?> vector = result.getFieldValue("vector", List.class);
     TextEmbedder model = loaded("minilm");
+    assertEquals(model.fingerprint().value(), result.getFieldValue("model", String.class));
     Embedding expected = model.embed(EmbeddingInput.of("The heart beats a hundred thousand times a day.", PromptTemplate.NONE), 64);
     assertEquals(64, vector.size());
     for (int i = 0; i < 64; i++) {
@@ -242,7 +243,7 @@ class EmbeddingGemmaProcessorTests {
       }
       @SuppressWarnings("unchecked")
       Map<String, Object> inference = (Map<String, Object>) stats.toMap().get("inference");
-      assertEquals(2L, inference.get("count"), "the 8 short texts in 2 batches of their own");
+      assertEquals(1L, inference.get("count"), "the 8 short texts in one run of their own, the model's batch size");
       assertEquals(8L, stats.toMap().get("failures"));
     } finally {
       single.shutdown();
@@ -296,7 +297,7 @@ class EmbeddingGemmaProcessorTests {
   @Test
   void chunkingWritesOnePassageObjectPerPassageWithTheEnginesVectors() throws Exception {
     EmbeddingGemmaProcessor processor = factory.create("tag", null, config(
-        "element_type", "float", "truncated_field", "limited",
+        "element_type", "float", "truncated_field", "limited", "fingerprint_field", "model",
         "chunking", new HashMap<>(Map.of("max_tokens", 24, "overlap", 0))));
     String first = "The heart beats a hundred thousand times a day. Blood carries oxygen from the lungs to every cell of the body. "
         + "Red blood cells live for about four months.";
@@ -326,6 +327,7 @@ class EmbeddingGemmaProcessorTests {
       assertEquals(1.0, cosine, 1e-3, "passage " + i + " embeds as its text alone");
     }
     assertEquals(false, result.getFieldValue("limited", Boolean.class));
+    assertEquals(model.fingerprint().value(), result.getFieldValue("model", String.class));
   }
 
   @Test

@@ -28,7 +28,7 @@ class QueryEmbeddingCacheTests {
   static final QueryEmbeddingCache.Key KEY = new QueryEmbeddingCache.Key("minilm", "red planet", null, QUERY, 256, ElementType.BYTE);
 
   static EmbedAction.Result result(float value) {
-    return new EmbedAction.Result(new float[] {value, value, value}, 5, false);
+    return new EmbedAction.Result(new float[] {value, value, value}, 5, false, "0123456789abcdef");
   }
 
   @Test
