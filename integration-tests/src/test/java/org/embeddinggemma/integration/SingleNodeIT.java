@@ -42,6 +42,7 @@ class SingleNodeIT {
             Map.of(
                 "minilm", TestModels.miniLm(),
                 "gemma-shaped", TestModels.gemmaShaped(TestModels.Layout.EXPORT),
+                "gemma2", TestModels.gemma2Shaped(),
                 "broken", broken),
             Map.of("embedding_gemma.default_model", "minilm"));
   }
@@ -186,6 +187,77 @@ class SingleNodeIT {
     assertEquals(1.0, hit.get("_score").getAsDouble(), 1e-6, "identical vectors: cosine 1");
   }
 
+  /**
+   * EmbeddingGemma 2's export layout ({@link TestModels#gemma2Shaped()}) installed as it is: a bulk
+   * in which one document quotes the media placeholders is indexed whole, every vector names its
+   * model, {@code _stats} shows what was loaded and what was not, chunking and the query builder
+   * work, and a text of 8,000 tokens is embedded within the token budget.
+   */
+  @Test
+  void embeddingGemma2ExportServesAsPublished() {
+    ok(cluster.request("PUT", "/gemma2", """
+        {"mappings": {"properties": {
+          "text": {"type": "text"}, "model": {"type": "keyword"},
+          "vector": {"type": "dense_vector", "dims": 256, "element_type": "byte", "similarity": "cosine", "index_options": {"type": "hnsw"}}}}}"""));
+    putPipeline("gemma2", """
+        {"embedding_gemma": {"model_id": "gemma2", "field": "text", "target_field": "vector", "dims": 256, "fingerprint_field": "model"}}""");
+    String quoting = "The tokenizer's image placeholder is written <|image|>, the audio one <|audio|> and the video one <|video|>.";
+    StringBuilder body = new StringBuilder();
+    List<String> texts = List.of(quoting, "Jupiter has a storm larger than the Earth.", "<|image|>", "Vaccines train the immune system.");
+    for (int i = 0; i < texts.size(); i++) {
+      body.append("{\"index\":{\"_index\":\"gemma2\",\"_id\":\"").append(i).append("\"}}\n{\"text\":").append(json(texts.get(i))).append("}\n");
+    }
+    JsonObject bulk = ok(cluster.request("POST", "/_bulk?pipeline=gemma2&refresh=true", body.toString()));
+    assertEquals(false, bulk.get("errors").getAsBoolean(), bulk.toString());
+    assertEquals(4, ok(cluster.request("GET", "/gemma2/_count", null)).get("count").getAsInt());
+
+    JsonObject model = ok(cluster.request("GET", "/_embedding_gemma/_stats", null)).getAsJsonObject("nodes").entrySet().iterator().next()
+        .getValue().getAsJsonObject().getAsJsonObject("models").getAsJsonObject("gemma2");
+    assertEquals("onnx/model.onnx", model.get("graph").getAsString());
+    assertEquals("[\"onnx/audio_encoder.onnx\",\"onnx/vision_encoder.onnx\"]", model.get("other_graphs_not_loaded").toString());
+    assertEquals("[\"audio_features\",\"image_features\",\"video_features\"]", model.get("media_inputs_fed_empty").toString());
+    assertEquals(8192, model.get("max_tokens").getAsInt());
+    assertEquals(8192, model.get("max_batch_tokens").getAsInt());
+    JsonObject queryPrompt = model.getAsJsonObject("prompts").getAsJsonObject("query");
+    assertEquals("task: search result | query: ", queryPrompt.get("prompt").getAsString());
+    assertEquals("config_sentence_transformers.json", queryPrompt.get("source").getAsString());
+    String fingerprint = model.get("fingerprint").getAsString();
+    assertTrue(fingerprint.matches("[0-9a-f]{16}"), fingerprint);
+
+    // Each document names the model; the query builder finds the quoting document by its own text.
+    JsonObject hits = ok(cluster.request("POST", "/gemma2/_search", """
+        {"knn": {"field": "vector", "k": 1, "num_candidates": 10,
+          "query_vector_builder": {"embedding_gemma": {"model_id": "gemma2", "model_text": %s, "task": "document", "dims": 256}}}}"""
+        .formatted(json(quoting)))).getAsJsonObject("hits");
+    JsonObject hit = hits.getAsJsonArray("hits").get(0).getAsJsonObject();
+    assertEquals("0", hit.get("_id").getAsString());
+    assertEquals(1.0, hit.get("_score").getAsDouble(), 1e-6);
+    assertEquals(fingerprint, hit.getAsJsonObject("_source").get("model").getAsString());
+
+    // Passages of a long document that quotes a placeholder.
+    StringBuilder article = new StringBuilder();
+    for (Corpus.Sentence sentence : Corpus.sentences()) {
+      article.append(sentence.text()).append(sentence.id().endsWith("-03") ? " See <|video|>. " : " ");
+    }
+    JsonObject simulated = ok(cluster.request("POST", "/_ingest/pipeline/_simulate", """
+        {"pipeline": {"processors": [{"embedding_gemma": {"model_id": "gemma2", "field": "text", "target_field": "passages",
+           "fingerprint_field": "model", "chunking": {"max_tokens": 512}}}]},
+         "docs": [{"_source": {"text": %s}}]}""".formatted(json(article.toString()))));
+    JsonObject source = simulated.getAsJsonArray("docs").get(0).getAsJsonObject().getAsJsonObject("doc").getAsJsonObject("_source");
+    assertTrue(source.getAsJsonArray("passages").size() > 4, source.getAsJsonArray("passages").size() + " passages");
+    assertEquals(fingerprint, source.get("model").getAsString());
+
+    // A text of about 8,000 tokens, in one _embed with short ones: embedded whole, within the budget.
+    String longText = (article + " ").repeat(3);
+    JsonObject embedded = ok(cluster.request("POST", "/_embedding_gemma/_embed", """
+        {"model_id": "gemma2", "texts": [%s, "short", %s], "dims": 128}""".formatted(json(longText.substring(0, 38_000)), json(quoting))));
+    assertEquals(fingerprint, embedded.get("model_fingerprint").getAsString());
+    JsonObject first = embedded.getAsJsonArray("embeddings").get(0).getAsJsonObject();
+    int tokens = first.get("tokens").getAsInt();
+    assertTrue(tokens > 7000 && tokens <= 8192, tokens + " tokens");
+    assertEquals(false, first.get("truncated").getAsBoolean());
+  }
+
   @Test
   void gemmaShapedModelWithTheRealGemmaTokenizerRunsThroughThePipeline() {
     String text = "Jupiter has a storm larger than the Earth.";
@@ -207,7 +279,7 @@ class SingleNodeIT {
   @Test
   void configurationErrorsNameTheOptionAtPipelineCreation() {
     Map<String, String[]> cases = new java.util.LinkedHashMap<>();
-    cases.put("\"model_id\": \"missing\"", new String[] {"model_id", "model [missing] is not installed on this node: no folder [embedding-gemma/missing] in its config directory; installed models: [broken, gemma-shaped, minilm]"});
+    cases.put("\"model_id\": \"missing\"", new String[] {"model_id", "model [missing] is not installed on this node: no folder [embedding-gemma/missing] in its config directory; installed models: [broken, gemma-shaped, gemma2, minilm]"});
     cases.put("\"model_id\": \"../etc\"", new String[] {"model_id", "model_id [../etc] is invalid: use only letters, digits, '-', '_' and '.', and not '.' or '..'"});
     cases.put("\"dims\": 1000", new String[] {"dims", "model [minilm] has 384 dims, cannot produce 1000"});
     cases.put("\"dims\": 0", new String[] {"dims", "must be at least 1, got 0"});
@@ -345,7 +417,7 @@ class SingleNodeIT {
     JsonObject stats = ok(cluster.request("GET", "/_embedding_gemma/_stats", null));
     JsonObject node = stats.getAsJsonObject("nodes").entrySet().iterator().next().getValue().getAsJsonObject();
     assertEquals("minilm", node.get("default_model").getAsString());
-    assertEquals(List.of("broken", "gemma-shaped", "minilm"), node.getAsJsonArray("installed_models").asList().stream().map(JsonElement::getAsString).toList());
+    assertEquals(List.of("broken", "gemma-shaped", "gemma2", "minilm"), node.getAsJsonArray("installed_models").asList().stream().map(JsonElement::getAsString).toList());
     assertEquals("loaded", node.getAsJsonObject("models").getAsJsonObject("minilm").get("state").getAsString());
     assertEquals(384, node.getAsJsonObject("models").getAsJsonObject("minilm").get("dims").getAsInt());
     assertTrue(node.get("texts_embedded_by_rest").getAsLong() >= 2);
