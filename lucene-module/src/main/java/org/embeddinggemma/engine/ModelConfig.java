@@ -2,13 +2,7 @@ package org.embeddinggemma.engine;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -76,12 +70,7 @@ public record ModelConfig(
    * @throws ModelLoadException naming the file and the problem, if it cannot be read or is invalid
    */
   public static ModelConfig read(Path file) {
-    JsonElement parsed;
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      parsed = JsonParser.parseReader(reader);
-    } catch (IOException | JsonParseException e) {
-      throw new ModelLoadException("cannot read model config [" + file + "]", e);
-    }
+    JsonElement parsed = JsonFile.parse(file, "model config [" + file + "]");
     try {
       return parse(parsed);
     } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {

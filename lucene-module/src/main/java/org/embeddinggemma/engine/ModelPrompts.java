@@ -2,11 +2,6 @@ package org.embeddinggemma.engine;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -101,12 +96,7 @@ public final class ModelPrompts {
     if (!Files.isRegularFile(file)) {
       return Map.of();
     }
-    JsonElement parsed;
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      parsed = JsonParser.parseReader(reader);
-    } catch (IOException | JsonParseException e) {
-      throw new ModelLoadException("cannot read [" + file + "]", e);
-    }
+    JsonElement parsed = JsonFile.parse(file, "[" + file + "]");
     if (!parsed.isJsonObject()) {
       throw new ModelLoadException("[" + file + "] must hold a JSON object, found " + parsed);
     }

@@ -2,11 +2,6 @@ package org.embeddinggemma.engine;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -77,12 +72,7 @@ public record ModelWindow(int maxTokens, String source) {
   }
 
   private static Long read(Path file, String key) {
-    JsonElement parsed;
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      parsed = JsonParser.parseReader(reader);
-    } catch (IOException | JsonParseException e) {
-      throw new ModelLoadException("cannot read [" + file + "]", e);
-    }
+    JsonElement parsed = JsonFile.parse(file, "[" + file + "]");
     if (!parsed.isJsonObject()) {
       return null;
     }

@@ -2,12 +2,6 @@ package org.embeddinggemma.engine;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -48,17 +42,11 @@ public record SpecialTokens(boolean addBos, String bosToken, boolean addEos, Str
    * @throws ModelLoadException if the file cannot be read or is not a JSON object
    */
   public static SpecialTokens read(Path tokenizerConfig) {
-    JsonObject json;
-    try (Reader reader = Files.newBufferedReader(tokenizerConfig, StandardCharsets.UTF_8)) {
-      JsonElement parsed = JsonParser.parseReader(reader);
-      if (!parsed.isJsonObject()) {
-        throw new ModelLoadException(
-            "[" + tokenizerConfig + "] must hold a JSON object, found " + parsed);
-      }
-      json = parsed.getAsJsonObject();
-    } catch (IOException | JsonParseException e) {
-      throw new ModelLoadException("cannot read tokenizer config [" + tokenizerConfig + "]", e);
+    JsonElement parsed = JsonFile.parse(tokenizerConfig, "tokenizer config [" + tokenizerConfig + "]");
+    if (!parsed.isJsonObject()) {
+      throw new ModelLoadException("[" + tokenizerConfig + "] must hold a JSON object, found " + parsed);
     }
+    JsonObject json = parsed.getAsJsonObject();
     try {
       return new SpecialTokens(
           flag(json, "add_bos_token"),
