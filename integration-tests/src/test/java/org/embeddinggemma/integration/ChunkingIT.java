@@ -217,9 +217,10 @@ class ChunkingIT {
     JsonObject first = ok(cluster.request("GET", "/strings/_doc/many-first?_source_excludes=body,passages.vector", null)).getAsJsonObject("_source");
     assertEquals(100, first.getAsJsonArray("passages").size());
     assertEquals(true, first.get("cut").getAsBoolean());
-    // 101 passages at most (the kept 100 and the small document's), in batches of 16.
+    // 101 passages at most (the kept 100 and the small document's), one per model run: int8 MiniLM
+    // picks its scale per batch, so the engine runs it one text at a time.
     long runs = inferenceCount() - runsBefore;
-    assertTrue(runs <= 8, runs + " model runs: the 30,000 strings were not embedded");
+    assertTrue(runs <= 101, runs + " model runs: the 30,000 strings were not embedded");
   }
 
   private static long inferenceCount() {
