@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.lucene.util.VectorUtil;
 
 /**
  * An ONNX Runtime session over an embedding graph, checked at load and run in padded batches.
@@ -31,11 +30,8 @@ import org.apache.lucene.util.VectorUtil;
  * graphs are rejected because EmbeddingGemma's activations overflow in fp16. One session serves
  * all threads.
  *
- * <p>At load the graph is run on a short input alone and beside a longer one. Dynamically
- * quantised graphs (such as {@code model_quantized.onnx}) pick their int8 scale from the whole
- * batch, so a text's vector then depends on its neighbours and on padding; such a graph is
- * reported as not {@link #batchInvariant()}, and callers run it one text at a time so that a text
- * always gets the same vector.
+ * <p>At load the graph is probed for {@link BatchInvariance}: dynamically quantised graphs are
+ * reported as not {@link #batchInvariant()}, and callers run them one text at a time.
  */
 public final class OnnxEmbeddingModel implements AutoCloseable {
 
@@ -44,8 +40,7 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
   private final Path graph;
   private final PoolingStrategy pooling;
   private final GraphInputs inputs;
-  private final int dims;
-  private final boolean batchInvariant;
+  private final BatchInvariance batchInvariance;
 
   private OnnxEmbeddingModel(
       OrtEnvironment environment, OrtSession session, Path graph, PoolingStrategy pooling, GraphInputs inputs) {
@@ -54,17 +49,8 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
     this.graph = graph;
     this.pooling = pooling;
     this.inputs = inputs;
-    TokenizedText shortProbe = new TokenizedText(new long[] {1000, 1001, 1002}, false);
-    TokenizedText longProbe = new TokenizedText(new long[] {1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010}, false);
-    float[] alone = embed(List.of(shortProbe))[0];
-    float[] batched = embed(List.of(shortProbe, longProbe))[0];
-    this.dims = alone.length;
-    this.batchInvariant = VectorUtil.cosine(alone, batched) >= BATCH_INVARIANCE_COSINE;
+    this.batchInvariance = BatchInvariance.probe(this::embed);
   }
-
-  /** Same text, same vector: what "within float rounding" means for padding and batching. */
-  static final double BATCH_INVARIANCE_COSINE = 0.99999;
-
 
   /**
    * Loads and checks a graph, then runs it on probe inputs to learn its output dims and whether
@@ -162,7 +148,7 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
 
   /** The number of dims of the vectors this graph produces. */
   public int dims() {
-    return dims;
+    return batchInvariance.dims();
   }
 
   /**
@@ -170,7 +156,7 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
    * dynamically quantised graphs: run those one text at a time.
    */
   public boolean batchInvariant() {
-    return batchInvariant;
+    return batchInvariance.invariant();
   }
 
   /** What the graph's inputs are: which are fed empty, whether segment ids are fed. */
