@@ -8,29 +8,36 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.lucene.util.VectorUtil;
+import org.embeddinggemma.engine.BatchPlanner;
 import org.embeddinggemma.engine.EmbedderSettings;
 import org.embeddinggemma.engine.Embedding;
 import org.embeddinggemma.engine.EmbeddingInput;
+import org.embeddinggemma.engine.NativeRuntime;
 import org.embeddinggemma.engine.Task;
 import org.embeddinggemma.engine.TextEmbedder;
 import org.embeddinggemma.engine.TokenizedText;
 import org.embeddinggemma.testing.Corpus;
 import org.embeddinggemma.testing.FullScaleGemma;
+import org.embeddinggemma.testing.FullScaleGemma2;
 import org.embeddinggemma.testing.TestModels;
 
 /**
- * The engine against bare ONNX Runtime on the full-scale EmbeddingGemma graph ({@link
- * org.embeddinggemma.testing.FullScaleGemma}), in one JVM, on the same token ids: batched as the
- * engine batches them, and one text per run; at three lengths. Also the time to load the model
- * against a bare session's, and the 8- and 4-bit MatMulNBits variants against fp32 (speed and
- * cosine). Run with {@code bin/benchmark full-scale}; prints the ratios.
+ * The engine against bare ONNX Runtime on the full-scale EmbeddingGemma and EmbeddingGemma 2 graphs
+ * ({@link FullScaleGemma}, {@link FullScaleGemma2}), in one JVM, on the same token ids: batched as
+ * the engine batches them, and one text per run; at three lengths. Also each model's load time
+ * against a bare session's, the quantised variants against fp32 (speed and cosine), and v2's peak
+ * memory at 2,048 and 8,192 tokens and for a bulk of long passages with and without the token
+ * budget. Run with {@code bin/benchmark full-scale}; prints the ratios.
  */
 public final class FullScaleBenchmark {
 
@@ -39,13 +46,34 @@ public final class FullScaleBenchmark {
   public static void main(String[] args) throws Exception {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
-    Path model = TestModels.gemmaFullScale();
-    Path graph = model.resolve("onnx/model.onnx");
     EmbedderSettings settings = new EmbedderSettings(threads, 16);
-    System.out.printf("full-scale EmbeddingGemma graph (%s), %d intra-op threads, best of %d rounds%n", graph, threads, rounds);
+    List<String> sentences = Corpus.sentences().stream().map(Corpus.Sentence::text).toList();
+    if (args.length > 2 && args[2].equals("memory")) {
+      try (TextEmbedder v2 = TextEmbedder.open(TestModels.gemma2FullScale(FullScaleGemma2.Variant.OFFICIAL), settings)) {
+        memory(v2, sentences);
+      }
+      return;
+    }
+    try (TextEmbedder v1 = engineAgainstBare("EmbeddingGemma", TestModels.gemmaFullScale(), settings, rounds)) {
+      quantisedVariants(v1, sentences.subList(0, 64), passages(v1, sentences, 128, 24), settings, rounds);
+    }
+    try (TextEmbedder v2 = engineAgainstBare("EmbeddingGemma 2", TestModels.gemma2FullScale(FullScaleGemma2.Variant.OFFICIAL), settings, rounds)) {
+      variantAgainstFp32(v2, sentences.subList(0, 64), passages(v2, sentences, 128, 24), settings, rounds, "Q8", TestModels.gemma2FullScale(FullScaleGemma2.Variant.Q8),
+          FullScaleGemma2.Variant.Q8.fileName);
+      memory(v2, sentences);
+    }
+  }
 
+  /**
+   * Load time against a bare session's, then the engine against bare ONNX Runtime at three lengths.
+   *
+   * @return the engine, open, for the caller's further figures
+   */
+  private static TextEmbedder engineAgainstBare(String name, Path model, EmbedderSettings settings, int rounds) throws Exception {
+    Path graph = model.resolve("onnx/model.onnx");
+    int threads = settings.intraOpThreads();
+    System.out.printf("%s at full scale (%s), %d intra-op threads, best of %d rounds%n", name, graph, threads, rounds);
     OrtEnvironment environment = OrtEnvironment.getEnvironment();
-    long start = System.nanoTime();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(threads);
       try (OrtSession warm = environment.createSession(graph.toString(), options)) {
@@ -55,7 +83,7 @@ public final class FullScaleBenchmark {
     double bareLoad = 0;
     double engineLoad = 0;
     for (int round = 0; round < rounds; round++) {
-      start = System.nanoTime();
+      long start = System.nanoTime();
       try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
         options.setIntraOpNumThreads(threads);
         environment.createSession(graph.toString(), options).close();
@@ -66,20 +94,85 @@ public final class FullScaleBenchmark {
       engineLoad = min(engineLoad, (System.nanoTime() - start) / 1e9);
     }
     System.out.printf(
-        "load: bare session %.2f s | engine (tokenizer, session, probes) %.2f s | ratio %.2fx%n", bareLoad, engineLoad, engineLoad / bareLoad);
+        "load: bare session %.2f s | engine (tokenizer, session, probes, fingerprint) %.2f s | ratio %.2fx%n", bareLoad, engineLoad,
+        engineLoad / bareLoad);
 
-    try (TextEmbedder embedder = TextEmbedder.open(model, settings);
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+    TextEmbedder embedder = TextEmbedder.open(model, settings);
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(threads);
       List<String> sentences = Corpus.sentences().stream().map(Corpus.Sentence::text).toList();
-      List<String> passages = passages(embedder, sentences, 128, 24);
       try (OrtSession bare = environment.createSession(graph.toString(), options)) {
         measure("sentences", sentences.subList(0, 64), embedder, bare, environment, rounds);
-        measure("~128 tokens", passages, embedder, bare, environment, rounds);
+        measure("~128 tokens", passages(embedder, sentences, 128, 24), embedder, bare, environment, rounds);
         measure("~512 tokens", passages(embedder, sentences, 512, 8), embedder, bare, environment, rounds);
       }
-      quantisedVariants(embedder, sentences.subList(0, 64), passages, settings, rounds);
+      return embedder;
+    } catch (Exception | Error e) {
+      embedder.close();
+      throw e;
     }
+  }
+
+  /**
+   * Peak resident memory of one text of about 2,000 tokens, of a bulk of 16 such passages run as
+   * the default token budget cuts them (8,192 padded tokens per run), of one text of 8,192 tokens,
+   * and of the bulk in one run (a budget of 40,000), in that order from the same loaded model, with
+   * freed memory given back first. ONNX Runtime's CPU arena keeps what a run took, so each peak
+   * includes the largest before it.
+   */
+  private static void memory(TextEmbedder model, List<String> sentences) {
+    List<String> long2000 = passages(model, sentences, 2000, 16);
+    List<EmbeddingInput> bulk = long2000.stream().map(text -> document(model, text)).toList();
+    List<TokenizedText> tokenized = bulk.stream().map(model::prepare).toList();
+    NativeRuntime.releaseFreedNativeMemory();
+    long loaded = residentBytes("VmRSS");
+    System.out.printf("memory: model loaded, process resident %d MB%n", loaded >> 20);
+    peak("one text of " + tokenized.get(0).length() + " tokens", loaded, () -> model.embedTokenized(List.of(tokenized.get(0)), 768));
+    peak("16 texts of ~2,000 tokens, token budget 8,192 (" + model.planner().plan(tokenized).size() + " runs)", loaded, () -> model.embed(bulk, 768));
+    String window = String.join(" ", long2000);
+    peak("one text of 8,192 tokens", loaded, () -> model.embed(document(model, window), 768));
+    BatchPlanner unbounded = new BatchPlanner(16, 40_000);
+    peak("16 texts of ~2,000 tokens in " + unbounded.plan(tokenized).size() + " run (budget 40,000)", loaded, () -> {
+      for (int[] run : unbounded.plan(tokenized)) {
+        List<TokenizedText> batch = new ArrayList<>();
+        for (int index : run) {
+          batch.add(tokenized.get(index));
+        }
+        model.embedTokenized(batch, 768);
+      }
+    });
+  }
+
+  private static void peak(String what, long loaded, Runnable work) {
+    NativeRuntime.releaseFreedNativeMemory();
+    resetPeak();
+    long start = System.nanoTime();
+    work.run();
+    long peak = residentBytes("VmHWM");
+    System.out.printf("memory: %-62s peak resident %5d MB (+%4d MB over the loaded model), %.1f s%n", what, peak >> 20, (peak - loaded) >> 20,
+        (System.nanoTime() - start) / 1e9);
+  }
+
+  /** Linux resets the process's peak resident size when 5 is written to clear_refs. */
+  private static void resetPeak() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot reset the peak resident size", e);
+    }
+  }
+
+  private static long residentBytes(String field) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith(field + ":")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    throw new IllegalStateException("no " + field + " in /proc/self/status");
   }
 
   /** Corpus sentences joined until each passage has about {@code tokens} tokens with the document prompt. */
@@ -104,11 +197,14 @@ public final class FullScaleBenchmark {
       throws Exception {
     List<EmbeddingInput> inputs = texts.stream().map(text -> document(embedder, text)).toList();
     List<TokenizedText> tokenized = inputs.stream().map(embedder::tokenize).toList();
-    // The engine's batches: sorted by length, maxBatchSize at a time.
-    List<TokenizedText> sorted = tokenized.stream().sorted(Comparator.comparingInt(TokenizedText::length)).toList();
+    // The engine's batches, as its planner cuts them.
     List<List<TokenizedText>> batches = new ArrayList<>();
-    for (int i = 0; i < sorted.size(); i += embedder.maxBatchSize()) {
-      batches.add(sorted.subList(i, Math.min(sorted.size(), i + embedder.maxBatchSize())));
+    for (int[] run : embedder.planner().plan(tokenized)) {
+      List<TokenizedText> batch = new ArrayList<>();
+      for (int index : run) {
+        batch.add(tokenized.get(index));
+      }
+      batches.add(batch);
     }
     double meanTokens = tokenized.stream().mapToInt(TokenizedText::length).average().orElseThrow();
 
@@ -135,35 +231,40 @@ public final class FullScaleBenchmark {
         name, texts.size(), meanTokens, best[0], best[1], best[1] / best[0], best[2], best[3], best[3] / best[2]);
   }
 
+  /** EmbeddingGemma's 8- and 4-bit MatMulNBits variants against fp32. */
+  private static void quantisedVariants(TextEmbedder fp32, List<String> sentences, List<String> passages, EmbedderSettings settings, int rounds) {
+    for (FullScaleGemma.Weights weights : List.of(FullScaleGemma.Weights.Q8, FullScaleGemma.Weights.Q4)) {
+      variantAgainstFp32(fp32, sentences, passages, settings, rounds, weights.name(), TestModels.gemmaFullScale(weights), weights.fileName);
+    }
+  }
+
   /**
-   * Each weight-quantised variant against fp32 through the engine: texts per second, whether the
+   * A weight-quantised variant against fp32 through the engine: texts per second, whether the
    * engine's probe finds it batch invariant (else it runs one text at a time), and the cosine of its
    * vectors to fp32's.
    */
-  private static void quantisedVariants(TextEmbedder fp32, List<String> sentences, List<String> passages, EmbedderSettings settings, int rounds) {
+  private static void variantAgainstFp32(
+      TextEmbedder fp32, List<String> sentences, List<String> passages, EmbedderSettings settings, int rounds, String name, Path directory,
+      String fileName) {
     List<EmbeddingInput> inputs = new ArrayList<>();
     sentences.forEach(text -> inputs.add(document(fp32, text)));
     passages.forEach(text -> inputs.add(document(fp32, text)));
     List<Embedding> reference = fp32.embed(inputs, 768);
     double fp32Rate = rate(fp32, inputs, rounds);
-    for (FullScaleGemma.Weights weights : List.of(FullScaleGemma.Weights.Q8, FullScaleGemma.Weights.Q4)) {
-      Path directory = TestModels.gemmaFullScale(weights);
-      long size = directory.resolve("onnx/" + weights.fileName + "_data").toFile().length();
-      try (TextEmbedder variant = TextEmbedder.open(directory, settings)) {
-        List<Embedding> vectors = variant.embed(inputs, 768);
-        double sum = 0;
-        double least = 1;
-        for (int i = 0; i < inputs.size(); i++) {
-          double cosine = VectorUtil.dotProduct(reference.get(i).vector(), vectors.get(i).vector());
-          sum += cosine;
-          least = Math.min(least, cosine);
-        }
-        double variantRate = rate(variant, inputs, rounds);
-        System.out.printf(
-            "%-4s %s (%d MB of weights): %6.2f texts/s against fp32's %6.2f, ratio %.2fx | batch invariant: %s | cosine to fp32: mean %.4f, least %.4f%n",
-            weights, weights.fileName, size >> 20, variantRate, fp32Rate, variantRate / fp32Rate,
-            variant.maxBatchSize() > 1, sum / inputs.size(), least);
+    long size = directory.resolve("onnx/" + fileName + "_data").toFile().length();
+    try (TextEmbedder variant = TextEmbedder.open(directory, settings)) {
+      List<Embedding> vectors = variant.embed(inputs, 768);
+      double sum = 0;
+      double least = 1;
+      for (int i = 0; i < inputs.size(); i++) {
+        double cosine = VectorUtil.dotProduct(reference.get(i).vector(), vectors.get(i).vector());
+        sum += cosine;
+        least = Math.min(least, cosine);
       }
+      double variantRate = rate(variant, inputs, rounds);
+      System.out.printf(
+          "%-4s %s (%d MB of weights): %6.2f texts/s against fp32's %6.2f, ratio %.2fx | batch invariant: %s | cosine to fp32: mean %.4f, least %.4f%n",
+          name, fileName, size >> 20, variantRate, fp32Rate, variantRate / fp32Rate, variant.maxBatchSize() > 1, sum / inputs.size(), least);
     }
   }
 
@@ -193,9 +294,21 @@ public final class FullScaleBenchmark {
     }
     ids.rewind();
     mask.rewind();
-    try (OnnxTensor idsTensor = OnnxTensor.createTensor(environment, ids, shape);
-        OnnxTensor maskTensor = OnnxTensor.createTensor(environment, mask, shape);
-        OrtSession.Result result = session.run(Map.of("input_ids", idsTensor, "attention_mask", maskTensor), Set.of("sentence_embedding"))) {
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    try {
+      inputs.put("input_ids", OnnxTensor.createTensor(environment, ids, shape));
+      inputs.put("attention_mask", OnnxTensor.createTensor(environment, mask, shape));
+      // EmbeddingGemma 2's official export: no media rows for text.
+      for (String name : session.getInputNames()) {
+        if (name.endsWith("_features")) {
+          inputs.put(name, OnnxTensor.createTensor(environment, FloatBuffer.allocate(0), new long[] {0, 512}));
+        }
+      }
+    } catch (OrtException e) {
+      inputs.values().forEach(OnnxTensor::close);
+      throw new IllegalStateException(e);
+    }
+    try (OrtSession.Result result = session.run(inputs, Set.of("sentence_embedding"))) {
       FloatBuffer values = ((OnnxTensor) result.get(0)).getFloatBuffer();
       float[][] vectors = new float[batch.size()][768];
       for (float[] vector : vectors) {
@@ -204,6 +317,8 @@ public final class FullScaleBenchmark {
       return vectors;
     } catch (OrtException e) {
       throw new IllegalStateException(e);
+    } finally {
+      inputs.values().forEach(OnnxTensor::close);
     }
   }
 
