@@ -99,15 +99,6 @@ public final class FullScaleGemma {
   private void constants() {
     graph.scalar("embed_scale", (float) Math.sqrt(HIDDEN))
         .scalar("attention_scale", (float) (1 / Math.sqrt(HEAD_DIM)))
-        .scalar("masked", -1e9f)
-        .scalar("zero_float", 0f)
-        .longs("zero", new long[] {0})
-        .longs("one_long", new long[] {1})
-        .longs("window_radius", new long[] {WINDOW_RADIUS})
-        .longs("axes_0", new long[] {0}, 1)
-        .longs("axes_1", new long[] {1}, 1)
-        .longs("axes_2", new long[] {2}, 1)
-        .longs("axes_1_2", new long[] {1, 2}, 2)
         .longs("last_axis", new long[] {-1}, 1)
         .longs("half_head", new long[] {HEAD_DIM / 2}, 1)
         .longs("full_head", new long[] {HEAD_DIM}, 1)
@@ -135,26 +126,13 @@ public final class FullScaleGemma {
     graph.floats("cos_table_" + name, cos, MAX_POSITIONS, HEAD_DIM).floats("sin_table_" + name, sin, MAX_POSITIONS, HEAD_DIM);
   }
 
-  /** Additive attention biases: padding for every layer, padding and the window for sliding layers. */
+  /** Attention biases (see {@link GeneratedLayers#attentionBiases}) and the rotary tables' rows for the positions. */
   private void masks() {
-    node("Shape", List.of("input_ids"), "ids_shape");
-    node("Gather", List.of("ids_shape", "one_long"), "length", "axis", 0);
-    node("Range", List.of("zero", "length", "one_long"), "positions");
+    layers.attentionBiases(WINDOW_RADIUS);
     for (String name : List.of("global", "local")) {
       node("Gather", List.of("cos_table_" + name, "positions"), "cos_" + name, "axis", 0);
       node("Gather", List.of("sin_table_" + name, "positions"), "sin_" + name, "axis", 0);
     }
-    node("Cast", List.of("attention_mask"), "mask_float", "to", OnnxGraphWriter.FLOAT);
-    node("Sub", List.of("one", "mask_float"), "mask_inverted");
-    node("Mul", List.of("mask_inverted", "masked"), "padding_2d");
-    node("Unsqueeze", List.of("padding_2d", "axes_1_2"), "padding_bias");
-    node("Unsqueeze", List.of("positions", "axes_1"), "query_positions");
-    node("Unsqueeze", List.of("positions", "axes_0"), "key_positions");
-    node("Sub", List.of("query_positions", "key_positions"), "distance");
-    node("Abs", List.of("distance"), "absolute_distance");
-    node("Less", List.of("absolute_distance", "window_radius"), "in_window");
-    node("Where", List.of("in_window", "zero_float", "masked"), "window_bias");
-    node("Add", List.of("padding_bias", "window_bias"), "sliding_bias");
   }
 
   private String layer(int layer, String input) {
@@ -191,11 +169,8 @@ public final class FullScaleGemma {
     return p + "output_hidden";
   }
 
-  /** [batch, tokens, heads * 256] to [batch, heads, tokens, 256]. */
   private String heads(String input, String shape, String name) {
-    node("Reshape", List.of(input, shape), name + "_split");
-    node("Transpose", List.of(name + "_split"), name, "perm", new long[] {0, 2, 1, 3});
-    return name;
+    return layers.heads(input, shape, name);
   }
 
   /** x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1]. */
@@ -211,17 +186,9 @@ public final class FullScaleGemma {
   }
 
   private void pooling() {
-    node("Unsqueeze", List.of("mask_float", "axes_2"), "mask_3d");
-    node("Mul", List.of("last_hidden_state", "mask_3d"), "masked_hidden");
-    node("ReduceSum", List.of("masked_hidden", "axes_1"), "summed", "keepdims", 0);
-    node("ReduceSum", List.of("mask_3d", "axes_1"), "counts", "keepdims", 0);
-    node("Div", List.of("summed", "counts"), "pooled");
-    String up = linear("pooled", HIDDEN, DENSE, "dense_1");
+    String up = linear(layers.meanPooled("last_hidden_state"), HIDDEN, DENSE, "dense_1");
     String down = linear(up, DENSE, HIDDEN, "dense_2");
-    node("Mul", List.of(down, down), "squares");
-    node("ReduceSum", List.of("squares", "axes_1"), "sum_squares", "keepdims", 1);
-    node("Sqrt", List.of("sum_squares"), "norm");
-    node("Div", List.of(down, "norm"), "sentence_embedding");
+    layers.l2Normalised(down, "sentence_embedding");
   }
 
   private void node(String op, List<String> inputs, String output, Object... attributes) {

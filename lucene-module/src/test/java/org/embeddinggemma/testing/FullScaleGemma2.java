@@ -107,16 +107,7 @@ public final class FullScaleGemma2 {
   private void constants() {
     graph.scalar("embed_scale", (float) Math.sqrt(HIDDEN))
         .scalar("per_layer_scale", (float) (1 / Math.sqrt(HIDDEN)))
-        .scalar("masked", -1e9f)
-        .scalar("zero_float", 0f)
-        .longs("zero", new long[] {0})
-        .longs("one_long", new long[] {1})
         .longs("first_position", new long[] {0}, 1)
-        .longs("window_limit", new long[] {WINDOW_RADIUS + 1})
-        .longs("axes_0", new long[] {0}, 1)
-        .longs("axes_1", new long[] {1}, 1)
-        .longs("axes_2", new long[] {2}, 1)
-        .longs("axes_1_2", new long[] {1, 2}, 2)
         .longs("per_layer_shape", new long[] {0, 0, LAYERS, HIDDEN}, 4)
         .longs("sliding_query_shape", new long[] {0, 0, HEADS, SLIDING_HEAD_DIM}, 4)
         .longs("sliding_kv_shape", new long[] {0, 0, SLIDING_KV_HEADS, SLIDING_HEAD_DIM}, 4)
@@ -167,22 +158,9 @@ public final class FullScaleGemma2 {
     return "hidden_with_media";
   }
 
-  /** Additive attention biases: padding for every layer, padding and the band for sliding layers. */
+  /** Attention biases (see {@link GeneratedLayers#attentionBiases}): the band is |q - k| <= 512. */
   private void masks() {
-    node("Shape", List.of("input_ids"), "ids_shape");
-    node("Gather", List.of("ids_shape", "one_long"), "length", "axis", 0);
-    node("Range", List.of("zero", "length", "one_long"), "positions");
-    node("Cast", List.of("attention_mask"), "mask_float", "to", OnnxGraphWriter.FLOAT);
-    node("Sub", List.of("one", "mask_float"), "mask_inverted");
-    node("Mul", List.of("mask_inverted", "masked"), "padding_2d");
-    node("Unsqueeze", List.of("padding_2d", "axes_1_2"), "padding_bias");
-    node("Unsqueeze", List.of("positions", "axes_1"), "query_positions");
-    node("Unsqueeze", List.of("positions", "axes_0"), "key_positions");
-    node("Sub", List.of("query_positions", "key_positions"), "distance");
-    node("Abs", List.of("distance"), "absolute_distance");
-    node("Less", List.of("absolute_distance", "window_limit"), "in_window");
-    node("Where", List.of("in_window", "zero_float", "masked"), "window_bias");
-    node("Add", List.of("padding_bias", "window_bias"), "sliding_bias");
+    layers.attentionBiases(WINDOW_RADIUS + 1);
     // [batch, 1, 1, tokens, tokens] for the grouped query heads of sliding layers.
     node("Unsqueeze", List.of("sliding_bias", "axes_1"), "sliding_bias_grouped");
   }
@@ -259,11 +237,8 @@ public final class FullScaleGemma2 {
     return p + "output_hidden";
   }
 
-  /** [batch, tokens, heads * head] to [batch, heads, tokens, head]. */
   private String heads(String input, String shape, String name) {
-    node("Reshape", List.of(input, shape), name + "_split");
-    node("Transpose", List.of(name + "_split"), name, "perm", new long[] {0, 2, 1, 3});
-    return name;
+    return layers.heads(input, shape, name);
   }
 
   /** ONNX Runtime's RotaryEmbedding on [batch, heads, tokens, head], positions from 0, halves rotated. */
@@ -273,15 +248,7 @@ public final class FullScaleGemma2 {
   }
 
   private void pooling() {
-    node("Unsqueeze", List.of("mask_float", "axes_2"), "mask_3d");
-    node("Mul", List.of("last_hidden_state", "mask_3d"), "masked_hidden");
-    node("ReduceSum", List.of("masked_hidden", "axes_1"), "summed", "keepdims", 0);
-    node("ReduceSum", List.of("mask_3d", "axes_1"), "counts", "keepdims", 0);
-    node("Div", List.of("summed", "counts"), "pooled");
-    node("Mul", List.of("pooled", "pooled"), "squares");
-    node("ReduceSum", List.of("squares", "axes_1"), "sum_squares", "keepdims", 1);
-    node("Sqrt", List.of("sum_squares"), "norm");
-    node("Div", List.of("pooled", "norm"), "sentence_embedding");
+    layers.l2Normalised(layers.meanPooled("last_hidden_state"), "sentence_embedding");
   }
 
   private void node(String op, List<String> inputs, String output, Object... attributes) {

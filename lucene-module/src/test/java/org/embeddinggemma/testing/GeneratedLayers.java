@@ -32,7 +32,64 @@ final class GeneratedLayers {
         .scalar("one", 1f)
         .scalar("half", 0.5f)
         .scalar("gelu_cubic", 0.044715f)
-        .scalar("gelu_scale", (float) Math.sqrt(2 / Math.PI));
+        .scalar("gelu_scale", (float) Math.sqrt(2 / Math.PI))
+        .scalar("masked", -1e9f)
+        .scalar("zero_float", 0f)
+        .longs("zero", new long[] {0})
+        .longs("one_long", new long[] {1})
+        .longs("axes_0", new long[] {0}, 1)
+        .longs("axes_1", new long[] {1}, 1)
+        .longs("axes_2", new long[] {2}, 1)
+        .longs("axes_1_2", new long[] {1, 2}, 2);
+  }
+
+  /**
+   * The token positions ({@code positions}), the mask as floats ({@code mask_float}), and additive
+   * attention biases: {@code padding_bias} [batch, 1, 1, tokens] for every layer, and {@code
+   * sliding_bias} [batch, 1, tokens, tokens], which also masks keys {@code bandLimit} or more
+   * positions away from the query (bidirectional).
+   */
+  void attentionBiases(long bandLimit) {
+    graph.longs("band_limit", new long[] {bandLimit});
+    node("Shape", List.of("input_ids"), "ids_shape");
+    node("Gather", List.of("ids_shape", "one_long"), "length", "axis", 0);
+    node("Range", List.of("zero", "length", "one_long"), "positions");
+    node("Cast", List.of("attention_mask"), "mask_float", "to", OnnxGraphWriter.FLOAT);
+    node("Sub", List.of("one", "mask_float"), "mask_inverted");
+    node("Mul", List.of("mask_inverted", "masked"), "padding_2d");
+    node("Unsqueeze", List.of("padding_2d", "axes_1_2"), "padding_bias");
+    node("Unsqueeze", List.of("positions", "axes_1"), "query_positions");
+    node("Unsqueeze", List.of("positions", "axes_0"), "key_positions");
+    node("Sub", List.of("query_positions", "key_positions"), "distance");
+    node("Abs", List.of("distance"), "absolute_distance");
+    node("Less", List.of("absolute_distance", "band_limit"), "in_window");
+    node("Where", List.of("in_window", "zero_float", "masked"), "window_bias");
+    node("Add", List.of("padding_bias", "window_bias"), "sliding_bias");
+  }
+
+  /** [batch, tokens, heads * head] to [batch, heads, tokens, head]; {@code shape} is [0, 0, heads, head]. */
+  String heads(String input, String shape, String name) {
+    node("Reshape", List.of(input, shape), name + "_split");
+    node("Transpose", List.of(name + "_split"), name, "perm", new long[] {0, 2, 1, 3});
+    return name;
+  }
+
+  /** Mean of {@code hidden} [batch, tokens, width] over the tokens of {@code mask_float}: {@code pooled}. */
+  String meanPooled(String hidden) {
+    node("Unsqueeze", List.of("mask_float", "axes_2"), "mask_3d");
+    node("Mul", List.of(hidden, "mask_3d"), "masked_hidden");
+    node("ReduceSum", List.of("masked_hidden", "axes_1"), "summed", "keepdims", 0);
+    node("ReduceSum", List.of("mask_3d", "axes_1"), "counts", "keepdims", 0);
+    node("Div", List.of("summed", "counts"), "pooled");
+    return "pooled";
+  }
+
+  /** {@code input} [batch, width] divided by its L2 norm, as {@code output}. */
+  void l2Normalised(String input, String output) {
+    node("Mul", List.of(input, input), "squares");
+    node("ReduceSum", List.of("squares", "axes_1"), "sum_squares", "keepdims", 1);
+    node("Sqrt", List.of("sum_squares"), "norm");
+    node("Div", List.of(input, "norm"), output);
   }
 
   void node(String op, List<String> inputs, String output, Object... attributes) {
