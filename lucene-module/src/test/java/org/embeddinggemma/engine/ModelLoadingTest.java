@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.embeddinggemma.testing.OnnxGraphWriter;
+import org.embeddinggemma.onnx.OnnxGraphWriter;
 import org.embeddinggemma.testing.TestModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,7 @@
 package org.embeddinggemma.testing;
 
 import java.util.List;
+import org.embeddinggemma.onnx.OnnxGraphWriter;
 
 /**
  * An ONNX graph with EmbeddingGemma-300m's exact shapes and operations and deterministic weights:

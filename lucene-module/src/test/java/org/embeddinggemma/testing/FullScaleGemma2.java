@@ -1,6 +1,7 @@
 package org.embeddinggemma.testing;
 
 import java.util.List;
+import org.embeddinggemma.onnx.OnnxGraphWriter;
 
 /**
  * An ONNX graph with EmbeddingGemma 2's text architecture at its exact sizes, the interface of its

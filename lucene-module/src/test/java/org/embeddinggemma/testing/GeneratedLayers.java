@@ -1,6 +1,7 @@
 package org.embeddinggemma.testing;
 
 import java.util.List;
+import org.embeddinggemma.onnx.OnnxGraphWriter;
 
 /**
  * The building blocks that the generated full-scale graphs ({@link FullScaleGemma}, {@link

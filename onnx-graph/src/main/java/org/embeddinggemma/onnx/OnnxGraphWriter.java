@@ -1,8 +1,6 @@
-package org.embeddinggemma.testing;
+package org.embeddinggemma.onnx;
 
-import com.google.protobuf.CodedOutputStream;
 import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -14,18 +12,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes small ONNX graphs (the {@code onnx.proto} ModelProto wire format) with protobuf-java, so
- * that tests can build models shaped like the EmbeddingGemma export without downloading one.
+ * Writes ONNX graphs (the {@code onnx.proto} ModelProto wire format) node by node, with weights
+ * streamed to an external data file: how tests build models shaped like the EmbeddingGemma export
+ * without downloading one.
  *
  * <p>Field numbers are those of {@code onnx/onnx.proto} (IR version 8, opset 17).
  */
 public final class OnnxGraphWriter {
 
   /** ONNX TensorProto.DataType values. */
-  public static final int FLOAT = 1;
-  public static final int INT64 = 7;
-  public static final int FLOAT16 = 10;
-  public static final int UINT8 = 2;
+  public static final int FLOAT = OnnxModel.FLOAT;
+  public static final int INT64 = OnnxModel.INT64;
+  public static final int FLOAT16 = OnnxModel.FLOAT16;
+  public static final int UINT8 = OnnxModel.UINT8;
 
   private final List<byte[]> nodes = new ArrayList<>();
   private final List<Initializer> initializers = new ArrayList<>();
@@ -56,13 +55,13 @@ public final class OnnxGraphWriter {
 
   /** A graph input; each dim is a Long (fixed) or a String (symbolic). */
   public OnnxGraphWriter input(String name, int elementType, Object... dims) {
-    inputs.add(valueInfo(name, elementType, dims));
+    inputs.add(OnnxProto.valueInfo(name, elementType, dims));
     return this;
   }
 
   /** A graph output; each dim is a Long (fixed) or a String (symbolic). */
   public OnnxGraphWriter output(String name, int elementType, Object... dims) {
-    outputs.add(valueInfo(name, elementType, dims));
+    outputs.add(OnnxProto.valueInfo(name, elementType, dims));
     return this;
   }
 
@@ -127,31 +126,7 @@ public final class OnnxGraphWriter {
   }
 
   private OnnxGraphWriter node(String domain, String opType, List<String> in, List<String> out, Object... attributes) {
-    Message node = new Message();
-    in.forEach(name -> node.string(1, name));
-    out.forEach(name -> node.string(2, name));
-    node.string(3, opType + "_" + nodes.size());
-    node.string(4, opType);
-    for (int i = 0; i < attributes.length; i += 2) {
-      Message attribute = new Message().string(1, (String) attributes[i]);
-      Object value = attributes[i + 1];
-      if (value instanceof long[] ints) {
-        for (long v : ints) {
-          attribute.int64(8, v);
-        }
-        attribute.int64(20, 7);
-      } else if (value instanceof Float f) {
-        attribute.float32(2, f);
-        attribute.int64(20, 1);
-      } else {
-        attribute.int64(3, ((Number) value).longValue()).int64(20, 2);
-      }
-      node.message(5, attribute);
-    }
-    if (!domain.isEmpty()) {
-      node.string(7, domain);
-    }
-    nodes.add(node.bytes());
+    nodes.add(OnnxProto.node(opType + "_" + nodes.size(), domain, opType, in, out, attributes));
     return this;
   }
 
@@ -166,7 +141,7 @@ public final class OnnxGraphWriter {
     try {
       Files.createDirectories(graph.toAbsolutePath().getParent());
       String dataName = graph.getFileName() + "_data";
-      Message graphProto = new Message();
+      ProtoMessage graphProto = new ProtoMessage();
       nodes.forEach(node -> graphProto.bytesField(1, node));
       graphProto.string(2, "embedding_gemma_shaped");
       try (OutputStream data = externalThreshold == Long.MAX_VALUE ? null : new BufferedOutputStream(Files.newOutputStream(graph.resolveSibling(dataName)), 1 << 20)) {
@@ -175,38 +150,28 @@ public final class OnnxGraphWriter {
           if (init.generator != null && (data == null || init.byteLength() < externalThreshold)) {
             throw new IllegalArgumentException("generated weight [" + init.name + "] must be stored externally");
           }
-          Message tensor = new Message();
-          for (long dim : init.dims) {
-            tensor.int64(1, dim);
-          }
-          tensor.int64(2, init.dataType);
-          tensor.string(8, init.name);
           if (data != null && init.byteLength() >= externalThreshold) {
             if (init.generator != null) {
               init.generator.writeTo(data);
             } else {
               data.write(init.raw);
             }
-            tensor.message(13, new Message().string(1, "location").string(2, dataName));
-            tensor.message(13, new Message().string(1, "offset").string(2, Long.toString(offset)));
-            tensor.message(13, new Message().string(1, "length").string(2, Long.toString(init.byteLength())));
-            tensor.int64(14, 1);
+            graphProto.bytesField(5, OnnxProto.externalTensor(init.name, init.dataType, init.dims, dataName, offset, init.byteLength()));
             offset += init.byteLength();
           } else {
-            tensor.bytesField(9, init.raw);
+            graphProto.bytesField(5, OnnxProto.inlineTensor(init.name, init.dataType, init.dims, init.raw));
           }
-          graphProto.message(5, tensor);
         }
       }
       inputs.forEach(input -> graphProto.bytesField(11, input));
       outputs.forEach(output -> graphProto.bytesField(12, output));
-      Message model = new Message()
+      ProtoMessage model = new ProtoMessage()
           .int64(1, 8)
           .string(2, "embedding-gemma tests")
           .message(7, graphProto)
-          .message(8, new Message().string(1, "").int64(2, 17));
+          .message(8, new ProtoMessage().string(1, "").int64(2, 17));
       if (contribOps) {
-        model.message(8, new Message().string(1, "com.microsoft").int64(2, 1));
+        model.message(8, new ProtoMessage().string(1, "com.microsoft").int64(2, 1));
       }
       Files.write(graph, model.bytes());
     } catch (IOException e) {
@@ -234,76 +199,6 @@ public final class OnnxGraphWriter {
       byte[] values = length == chunk.length ? chunk : new byte[length];
       source.fill(offset, values);
       data.write(values, 0, length);
-    }
-  }
-
-  private static byte[] valueInfo(String name, int elementType, Object... dims) {
-    Message shape = new Message();
-    for (Object dim : dims) {
-      Message dimension = new Message();
-      if (dim instanceof String param) {
-        dimension.string(2, param);
-      } else {
-        dimension.int64(1, ((Number) dim).longValue());
-      }
-      shape.message(1, dimension);
-    }
-    Message tensorType = new Message().int64(1, elementType).message(2, shape);
-    return new Message().string(1, name).message(2, new Message().message(1, tensorType)).bytes();
-  }
-
-  /** A protobuf message built field by field. */
-  private static final class Message {
-    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    private final CodedOutputStream out = CodedOutputStream.newInstance(buffer);
-
-    Message int64(int field, long value) {
-      try {
-        out.writeInt64(field, value);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      return this;
-    }
-
-    Message float32(int field, float value) {
-      try {
-        out.writeFloat(field, value);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      return this;
-    }
-
-    Message string(int field, String value) {
-      try {
-        out.writeString(field, value);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      return this;
-    }
-
-    Message bytesField(int field, byte[] value) {
-      try {
-        out.writeByteArray(field, value);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      return this;
-    }
-
-    Message message(int field, Message value) {
-      return bytesField(field, value.bytes());
-    }
-
-    byte[] bytes() {
-      try {
-        out.flush();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-      return buffer.toByteArray();
     }
   }
 }
