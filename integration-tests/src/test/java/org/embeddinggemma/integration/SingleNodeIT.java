@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.embeddinggemma.cli.EmbedCommand;
+import org.embeddinggemma.engine.CpuFeatures;
 import org.embeddinggemma.testing.Corpus;
 import org.embeddinggemma.testing.TestModels;
 import org.junit.jupiter.api.AfterAll;
@@ -420,6 +421,9 @@ class SingleNodeIT {
     assertEquals(List.of("broken", "gemma-shaped", "gemma2", "minilm"), node.getAsJsonArray("installed_models").asList().stream().map(JsonElement::getAsString).toList());
     assertEquals("loaded", node.getAsJsonObject("models").getAsJsonObject("minilm").get("state").getAsString());
     assertEquals(384, node.getAsJsonObject("models").getAsJsonObject("minilm").get("dims").getAsInt());
+    assertEquals("none (as exported)", node.getAsJsonObject("models").getAsJsonObject("minilm").get("quantization").getAsString());
+    // The node reads the CPU's flags as this JVM does (the policy lets it read /proc/cpuinfo).
+    assertEquals(CpuFeatures.detect().int8Kernel(), node.getAsJsonObject("cpu").get("int8_kernel").getAsString());
     assertTrue(node.get("texts_embedded_by_rest").getAsLong() >= 2);
     assertTrue(node.getAsJsonObject("inference").get("count").getAsLong() >= 1);
     assertTrue(node.getAsJsonObject("queue").has("pending_documents"));

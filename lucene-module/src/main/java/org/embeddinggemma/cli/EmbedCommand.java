@@ -60,11 +60,6 @@ public final class EmbedCommand {
 
   private EmbedCommand() {}
 
-  /** Runs the command and exits with its status. */
-  public static void main(String[] args) {
-    System.exit(run(args, System.in, System.out, System.err));
-  }
-
   /**
    * Runs the command.
    *
@@ -98,6 +93,7 @@ public final class EmbedCommand {
         err.println("embed: --chunk-tokens must be at most the " + embedder.maxTokens() + " tokens this model takes, got " + options.chunking.maxTokens());
         return 2;
       }
+      err.println("embed: " + GraphDescription.of(embedder));
       return embedLines(embedder, prompt, options, dims, in, out);
     } catch (ModelLoadException e) {
       err.println("embed: " + e.getMessage());
@@ -266,27 +262,28 @@ public final class EmbedCommand {
       Integer overlap = null;
       int maxPassages = ChunkingSettings.DEFAULT_MAX_PASSAGES;
       boolean keepFirst = false;
-      for (int i = 0; i < args.length; i++) {
-        String arg = args[i];
+      CommandLine line = new CommandLine(args);
+      while (line.hasNext()) {
+        String arg = line.next();
         switch (arg) {
           case "-h", "--help" -> options.help = true;
           case "--int8" -> options.int8 = true;
-          case "--model" -> options.model = Path.of(value(args, ++i, arg));
+          case "--model" -> options.model = Path.of(line.value(arg));
           case "--task" -> {
-            String task = value(args, ++i, arg);
+            String task = line.value(arg);
             options.task = task.equals("none") ? null : Task.fromName(task);
             taskGiven = true;
           }
-          case "--prompt" -> options.prompt = value(args, ++i, arg);
-          case "--title" -> options.title = value(args, ++i, arg);
-          case "--dims" -> options.dims = positive(args, ++i, arg);
-          case "--threads" -> options.threads = positive(args, ++i, arg);
-          case "--batch-size" -> options.batchSize = positive(args, ++i, arg);
-          case "--batch-tokens" -> options.batchTokens = positive(args, ++i, arg);
-          case "--chunk" -> strategy = ChunkingSettings.Strategy.fromName(value(args, ++i, arg));
-          case "--chunk-tokens" -> chunkTokens = positive(args, ++i, arg);
-          case "--chunk-overlap" -> overlap = atLeast(0, args, ++i, arg);
-          case "--max-passages" -> maxPassages = positive(args, ++i, arg);
+          case "--prompt" -> options.prompt = line.value(arg);
+          case "--title" -> options.title = line.value(arg);
+          case "--dims" -> options.dims = line.positive(arg);
+          case "--threads" -> options.threads = line.positive(arg);
+          case "--batch-size" -> options.batchSize = line.positive(arg);
+          case "--batch-tokens" -> options.batchTokens = line.positive(arg);
+          case "--chunk" -> strategy = ChunkingSettings.Strategy.fromName(line.value(arg));
+          case "--chunk-tokens" -> chunkTokens = line.positive(arg);
+          case "--chunk-overlap" -> overlap = line.atLeast(0, arg);
+          case "--max-passages" -> maxPassages = line.positive(arg);
           case "--keep-first-passages" -> keepFirst = true;
           default -> throw new IllegalArgumentException("unknown argument [" + arg + "]");
         }
@@ -307,30 +304,6 @@ public final class EmbedCommand {
         throw new IllegalArgumentException("--task and --prompt cannot be used together");
       }
       return options;
-    }
-
-    private static String value(String[] args, int index, String name) {
-      if (index >= args.length) {
-        throw new IllegalArgumentException(name + " needs a value");
-      }
-      return args[index];
-    }
-
-    private static int positive(String[] args, int index, String name) {
-      return atLeast(1, args, index, name);
-    }
-
-    private static int atLeast(int least, String[] args, int index, String name) {
-      String value = value(args, index, name);
-      try {
-        int number = Integer.parseInt(value);
-        if (number >= least) {
-          return number;
-        }
-      } catch (NumberFormatException e) {
-        // reported below with the rule
-      }
-      throw new IllegalArgumentException(name + " must be a whole number of at least " + least + ", got [" + value + "]");
     }
   }
 }

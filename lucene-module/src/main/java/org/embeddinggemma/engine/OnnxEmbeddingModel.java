@@ -41,14 +41,19 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
   private final PoolingStrategy pooling;
   private final GraphInputs inputs;
   private final BatchInvariance batchInvariance;
+  private final String quantization;
+
+  /** The metadata key under which {@code bin/quantize} records how a graph was quantised. */
+  public static final String QUANTIZATION_METADATA = "embedding_gemma.quantization";
 
   private OnnxEmbeddingModel(
-      OrtEnvironment environment, OrtSession session, Path graph, PoolingStrategy pooling, GraphInputs inputs) {
+      OrtEnvironment environment, OrtSession session, Path graph, PoolingStrategy pooling, GraphInputs inputs) throws OrtException {
     this.environment = environment;
     this.session = session;
     this.graph = graph;
     this.pooling = pooling;
     this.inputs = inputs;
+    this.quantization = session.getMetadata().getCustomMetadataValue(QUANTIZATION_METADATA).orElse(null);
     this.batchInvariance = BatchInvariance.probe(this::embed);
   }
 
@@ -159,6 +164,14 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
     return batchInvariance.invariant();
   }
 
+  /**
+   * How {@code bin/quantize} quantised the graph (its {@value #QUANTIZATION_METADATA} metadata), or
+   * null for a graph it did not make.
+   */
+  public String quantization() {
+    return quantization;
+  }
+
   /** What the graph's inputs are: which are fed empty, whether segment ids are fed. */
   public GraphInputs inputs() {
     return inputs;
@@ -230,6 +243,56 @@ public final class OnnxEmbeddingModel implements AutoCloseable {
               + graph + "]: " + e.getMessage(),
           "the model failed on " + (size == 1 ? "a text" : "a batch of " + size + " texts") + " of " + tokens + " tokens: "
               + NativeErrors.plain(e.getMessage()),
+          e);
+    } finally {
+      tensors.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  /**
+   * A float tensor the graph computed on the way to its output.
+   *
+   * @param shape its shape
+   * @param values its values, row-major
+   */
+  public record Intermediate(long[] shape, float[] values) {}
+
+  /**
+   * Runs one text and returns the graph outputs named {@code names}: for graphs that expose
+   * intermediate tensors as extra outputs, such as a quantiser's calibration graph.
+   *
+   * @throws IllegalArgumentException if a name is not a float output of the graph
+   * @throws InferenceException if ONNX Runtime fails
+   */
+  public Map<String, Intermediate> intermediates(TokenizedText text, Set<String> names) {
+    int tokens = text.length();
+    LongBuffer ids = directLongs(tokens).put(text.ids());
+    LongBuffer mask = directLongs(tokens);
+    for (int i = 0; i < tokens; i++) {
+      mask.put(1L);
+    }
+    ids.rewind();
+    mask.rewind();
+    Map<String, OnnxTensor> tensors = Map.of();
+    try {
+      tensors = inputs.tensors(environment, ids, mask, new long[] {1, tokens});
+      try (OrtSession.Result result = session.run(tensors, names)) {
+        Map<String, Intermediate> captured = new java.util.LinkedHashMap<>();
+        for (String name : names) {
+          if (!(result.get(name).orElseThrow() instanceof OnnxTensor tensor) || tensor.getInfo().type != OnnxJavaType.FLOAT) {
+            throw new IllegalArgumentException("graph output [" + name + "] of [" + graph + "] is not a float tensor");
+          }
+          FloatBuffer buffer = tensor.getFloatBuffer();
+          float[] values = new float[buffer.remaining()];
+          buffer.get(values);
+          captured.put(name, new Intermediate(tensor.getInfo().getShape(), values));
+        }
+        return captured;
+      }
+    } catch (OrtException e) {
+      throw new InferenceException(
+          "ONNX Runtime failed on a text of " + tokens + " tokens with graph [" + graph + "]: " + e.getMessage(),
+          "the model failed on a text of " + tokens + " tokens: " + NativeErrors.plain(e.getMessage()),
           e);
     } finally {
       tensors.values().forEach(OnnxTensor::close);

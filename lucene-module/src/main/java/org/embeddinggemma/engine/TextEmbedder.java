@@ -186,6 +186,14 @@ public final class TextEmbedder implements AutoCloseable {
     return fingerprint;
   }
 
+  /**
+   * How {@code bin/quantize} quantised the loaded graph, or null for a graph it did not make (an
+   * fp32 export, or an export's own quantised variant).
+   */
+  public String graphQuantization() {
+    return model.quantization();
+  }
+
   /** The dims of the model's own vectors, the most {@link #embed} can return. */
   public int modelDims() {
     return model.dims();

@@ -24,12 +24,18 @@ class BatchInvarianceTest {
     }
   }
 
-  /** MatMulNBits quantises activations per block of a row: batches do not change them. */
+  /**
+   * MatMulNBits quantises activations per block of a row, so batches do not change them; but fp32
+   * attention scores over 256 dims round differently once padding passes 64 keys (ONNX Runtime's
+   * GEMM changes its inner stride there), and re-quantising each layer's input magnifies that past
+   * float rounding. The probe pads past 64 keys to see it; the W8A8 graph sums those scores in
+   * 128-dim chunks and passes (FullScaleW8A8Test).
+   */
   @Test
-  void aWeightQuantisedGraphIs() {
+  void aGraphThatRequantisesActivationsIsNotOncePaddingPasses64Keys() {
     try (OnnxEmbeddingModel model =
         OnnxEmbeddingModel.load(TestModels.gemma2FullScale(FullScaleGemma2.Variant.Q8).resolve("onnx/model_quantized.onnx"), null, 2)) {
-      assertEquals(new BatchInvariance(768, true), BatchInvariance.probe(model::embed));
+      assertEquals(new BatchInvariance(768, false), BatchInvariance.probe(model::embed));
     }
   }
 }

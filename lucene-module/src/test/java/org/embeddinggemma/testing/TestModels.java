@@ -7,6 +7,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.embeddinggemma.onnx.OnnxGraphWriter;
+import org.embeddinggemma.quantization.QuantizationReport;
+import org.embeddinggemma.quantization.W8A8Quantizer;
 
 /**
  * Real models for tests, made in {@code target/} by the build, never committed:
@@ -149,6 +152,54 @@ public final class TestModels {
       addGemmaTokenizer(dir);
     }
     return dir;
+  }
+
+  /**
+   * {@link #gemmaFullScale()}'s files (linked, not copied) with the W8A8 graph {@code bin/quantize}
+   * makes of them, {@code onnx/model_w8a8.onnx}, named by {@code embedding-gemma.json}: made once
+   * per build directory, in about half a minute.
+   */
+  public static Path gemmaFullScaleW8A8() {
+    return w8a8(gemmaFullScale(), "gemma-full-scale-w8a8", "");
+  }
+
+  /** As {@link #gemmaFullScaleW8A8()}, of {@link #miniLmFloat()}: trained weights, quantised the same way. */
+  public static Path miniLmW8A8() {
+    return w8a8(miniLmFloat(), "minilm-w8a8", "\"pooling\": \"mean\", \"max_tokens\": 256, \"prompts\": false, ");
+  }
+
+  private static synchronized Path w8a8(Path source, String name, String settings) {
+    Path dir = buildDirectory().resolve("test-models/" + name);
+    Path config = dir.resolve("embedding-gemma.json");
+    try {
+      if (!Files.exists(config) || !Files.readString(config).contains("w8a8")) {
+        linkedCopy(source, dir);
+        Files.deleteIfExists(config);
+        if (!settings.isEmpty()) {
+          Files.writeString(config, "{" + settings.substring(0, settings.length() - 2) + "}\n");
+        }
+        QuantizationReport report = new W8A8Quantizer(W8A8Quantizer.DEFAULT_MAX_LAYER_ERROR, 2).quantize(dir);
+        Files.writeString(config, "{" + settings + "\"onnx_file\": \"" + dir.relativize(report.graph()) + "\"}\n");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return dir;
+  }
+
+  /** A model directory's files linked into {@code target}, which may hold some of them already. */
+  public static Path linkedCopy(Path source, Path target) throws IOException {
+    try (java.util.stream.Stream<Path> files = Files.walk(source)) {
+      for (Path file : files.toList()) {
+        Path copy = target.resolve(source.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(copy);
+        } else if (!Files.exists(copy)) {
+          Files.createLink(copy, file.toRealPath());
+        }
+      }
+    }
+    return target;
   }
 
   /**

@@ -25,6 +25,7 @@ import org.embeddinggemma.elasticsearch.EmbeddingService;
 import org.embeddinggemma.elasticsearch.EmbeddingStats;
 import org.embeddinggemma.elasticsearch.ModelHandle;
 import org.embeddinggemma.elasticsearch.search.QueryEmbeddingCache;
+import org.embeddinggemma.engine.CpuFeatures;
 import org.embeddinggemma.engine.GraphInputs;
 import org.embeddinggemma.engine.TextEmbedder;
 
@@ -165,6 +166,9 @@ public final class StatsAction {
     queue.put("queued_search_tasks", service.queuedTasks(EmbeddingStats.Source.QUERY));
     stats.put("queue", queue);
     stats.put("query_cache", queryCache.stats());
+    // Which integer kernels a W8A8 graph runs on here: ONNX Runtime chooses them from these flags.
+    CpuFeatures cpu = CpuFeatures.detect();
+    stats.put("cpu", Map.of("int8_flags", cpu.flags(), "int8_kernel", cpu.int8Kernel()));
     return stats;
   }
 
@@ -178,6 +182,7 @@ public final class StatsAction {
     if (model != null) {
       info.put("graph", model.directory().root().relativize(model.directory().graph()).toString());
       info.put("fingerprint", model.fingerprint().value());
+      info.put("quantization", model.graphQuantization() == null ? "none (as exported)" : model.graphQuantization());
       // EmbeddingGemma 2 ships vision and audio encoders beside the text graph: only text is embedded.
       info.put("other_graphs_not_loaded", model.directory().otherGraphs());
       info.put("dims", model.modelDims());
