@@ -23,8 +23,9 @@ import org.embeddinggemma.testing.TestModels;
  * bulk with batching off ({@code max_batch_size: 1}) and against the engine alone in this JVM; and
  * the latency of kNN searches whose query text is embedded by the query vector builder (new texts,
  * and repeated texts served by the query cache) against the same searches given the vector. With
- * {@code full-scale}, the same on the full-scale EmbeddingGemma graph (batched ingest only). Run
- * with {@code bin/benchmark}; prints the ratios.
+ * {@code full-scale}, the same on the full-scale EmbeddingGemma graph (batched ingest only); with
+ * {@code full-scale-w8a8}, on the W8A8 graph {@code bin/quantize} makes of it. Run with {@code
+ * bin/benchmark}; prints the ratios.
  */
 public final class IngestBenchmark {
 
@@ -32,7 +33,8 @@ public final class IngestBenchmark {
 
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-    boolean fullScale = args.length > 1 && args[1].equals("full-scale");
+    String graph = args.length > 1 ? args[1] : "minilm";
+    boolean fullScale = graph.startsWith("full-scale");
     int copies = fullScale ? 1 : 4;
     List<Corpus.Sentence> sentences = new ArrayList<>();
     for (int copy = 0; copy < copies; copy++) {
@@ -40,11 +42,11 @@ public final class IngestBenchmark {
         sentences.add(new Corpus.Sentence(s.id() + "-" + copy, s.topic(), s.text()));
       }
     }
-    Path model = fullScale ? TestModels.gemmaFullScale() : TestModels.miniLmFloat();
+    Path model = graph.equals("full-scale-w8a8") ? TestModels.gemmaFullScaleW8A8() : fullScale ? TestModels.gemmaFullScale() : TestModels.miniLmFloat();
     int dims = fullScale ? 768 : 384;
     System.out.printf(
         "documents: %d (the corpus %d times); model: %s, %d dims; best of %d rounds%n",
-        sentences.size(), copies, fullScale ? "full-scale EmbeddingGemma graph, document prompt" : "MiniLM fp32", dims, rounds);
+        sentences.size(), copies, fullScale ? "full-scale EmbeddingGemma graph (" + graph + "), document prompt" : "MiniLM fp32", dims, rounds);
     double batched = ingest(model, dims, 16, sentences, rounds, true);
     if (!fullScale) {
       double unbatched = ingest(model, dims, 1, sentences, rounds, false);
