@@ -187,15 +187,21 @@ public final class TestModels {
     return dir;
   }
 
-  /** A model directory's files linked into {@code target}, which may hold some of them already. */
+  /**
+   * A model directory's files in {@code target}, which may hold some of them already: weights and
+   * graphs of a megabyte or more linked (the quantiser only adds files), the rest copied, so that a
+   * test may rewrite the copy's {@code embedding-gemma.json} without touching the source's.
+   */
   public static Path linkedCopy(Path source, Path target) throws IOException {
     try (java.util.stream.Stream<Path> files = Files.walk(source)) {
       for (Path file : files.toList()) {
         Path copy = target.resolve(source.relativize(file).toString());
         if (Files.isDirectory(file)) {
           Files.createDirectories(copy);
-        } else if (!Files.exists(copy)) {
+        } else if (!Files.exists(copy) && Files.size(file) >= 1 << 20) {
           Files.createLink(copy, file.toRealPath());
+        } else if (!Files.exists(copy)) {
+          Files.copy(file.toRealPath(), copy);
         }
       }
     }
