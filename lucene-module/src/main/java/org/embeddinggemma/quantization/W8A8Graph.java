@@ -14,9 +14,9 @@ import org.embeddinggemma.onnx.OnnxRewrite;
  * Runtime runs on integer GEMM kernels (AMX where the CPU has it), and activation-by-activation
  * products with a long fixed inner dimension are summed in chunks.
  *
- * <p>A quantised layer {@code Y = X W} becomes {@code Y = MatMulIntegerToFloat(Xq, Wq, 1, s, 128) *
- * r}: {@code W} as 7-bit int8 per output column ({@link ColumnInt8Weights}, scales {@code s}); {@code X}
- * as uint8 per row, {@code r = max|x| / 127}, {@code Xq = round(X / r) + 128}. Each row (token)
+ * <p>A quantised layer {@code Y = X W} becomes {@code Y = MatMulIntegerToFloat(Xq, Wq, r, s, 128)}
+ * (ONNX Runtime takes {@code r} per row): {@code W} as 7-bit int8 per output column ({@link
+ * ColumnInt8Weights}, scales {@code s}); {@code X} as uint8 per row, {@code r = max|x| / 127}, {@code Xq = round(X / r) + 128}. Each row (token)
  * has its own scale, so a text's result does not depend on what else is in its batch. Layers that
  * share an input share its quantised form (query, key and value; gate and up). uint8 activations
  * times int8 weights is the one integer form that ONNX Runtime sends to AMX.
@@ -91,8 +91,9 @@ public final class W8A8Graph {
     long[] scalar = {};
     rewrite.floats(PREFIX + "tiny", scalar, TINY)
         .floats(PREFIX + "levels", scalar, ACTIVATION_LEVELS)
-        .floats(PREFIX + "offset", scalar, 128f)
-        .floats(PREFIX + "one", scalar, 1f)
+        // Cast truncates: adding the zero point and a half rounds half up with one operator less.
+        .floats(PREFIX + "offset", scalar, 128.5f)
+        .floats(PREFIX + "zero_level", scalar, 128f)
         .initializer(PREFIX + "zero_point", OnnxModel.UINT8, scalar, new byte[] {(byte) 128})
         .longs(PREFIX + "last_axis", new long[] {1}, -1L)
         .longs(PREFIX + "second_last_axis", new long[] {1}, -2L);
@@ -136,28 +137,31 @@ public final class W8A8Graph {
     rewrite.floats(weightScale, new long[] {layer.out()}, weights.scales());
     String base = PREFIX + layer.output();
     if (plan.passes() == 1) {
-      product(first, weight, weightScale, base, layer.output(), layer.node(), out);
+      product(first, weight, weightScale, layer.output(), layer.node(), out);
       return;
     }
     // The residual x - round(x / r) r has at most half a step per value: quantised again with its
     // own row scale, it carries what the first pass rounded away.
     String residualName = PREFIX + x + "/residual";
     if (quantisedInputs.add(residualName)) {
-      out.add(node("Mul", List.of(first.rounded(), first.scale()), PREFIX + x + "/dequantised"));
+      String levels = PREFIX + x + "/levels";
+      out.add(OnnxModel.Node.of(levels, "", "Cast", List.of(first.uint8()), List.of(levels), "to", (long) OnnxModel.FLOAT));
+      out.add(node("Sub", List.of(levels, PREFIX + "zero_level"), PREFIX + x + "/centred"));
+      out.add(node("Mul", List.of(PREFIX + x + "/centred", first.scale()), PREFIX + x + "/dequantised"));
       out.add(node("Sub", List.of(x, PREFIX + x + "/dequantised"), residualName));
     }
     RowQuantised second = rowQuantised(residualName, residualName, out);
-    product(first, weight, weightScale, base + "/first", base + "/first_pass", base + "/first_pass", out);
-    product(second, weight, weightScale, base + "/second", base + "/second_pass", base + "/second_pass", out);
+    product(first, weight, weightScale, base + "/first_pass", base + "/first_pass", out);
+    product(second, weight, weightScale, base + "/second_pass", base + "/second_pass", out);
     out.add(OnnxModel.Node.of(layer.node(), "", "Add", List.of(base + "/first_pass", base + "/second_pass"), List.of(layer.output())));
   }
 
-  /** A tensor quantised per row: its uint8 form, its rounded levels (before the offset) and its row scale. */
-  private record RowQuantised(String uint8, String rounded, String scale) {}
+  /** A tensor quantised per row: its uint8 form and its row scale. */
+  private record RowQuantised(String uint8, String scale) {}
 
   /** Quantises {@code x} per row, once per tensor; names start with {@code prefix}. */
   private RowQuantised rowQuantised(String x, String prefix, List<OnnxModel.Node> out) {
-    RowQuantised names = new RowQuantised(prefix + "/uint8", prefix + "/rounded", prefix + "/row_scale");
+    RowQuantised names = new RowQuantised(prefix + "/uint8", prefix + "/row_scale");
     if (quantisedInputs.add(prefix + "/uint8")) {
       String abs = prefix + "/abs";
       String max = prefix + "/row_max";
@@ -173,20 +177,16 @@ public final class W8A8Graph {
       out.add(node("Div", List.of(PREFIX + "levels", safe), inverse));
       out.add(node("Div", List.of(safe, PREFIX + "levels"), names.scale()));
       out.add(node("Mul", List.of(x, inverse), scaled));
-      out.add(node("Round", List.of(scaled), names.rounded()));
-      out.add(node("Add", List.of(names.rounded(), PREFIX + "offset"), shifted));
+      out.add(node("Add", List.of(scaled, PREFIX + "offset"), shifted));
       out.add(OnnxModel.Node.of(names.uint8(), "", "Cast", List.of(shifted), List.of(names.uint8()), "to", (long) OnnxModel.UINT8));
     }
     return names;
   }
 
-  /** {@code MatMulIntegerToFloat(input, weight) * row scale} into {@code output}, by a node named {@code name}. */
-  private static void product(
-      RowQuantised input, String weight, String weightScale, String prefix, String output, String name, List<OnnxModel.Node> out) {
-    String unscaled = prefix + "/unscaled";
-    out.add(OnnxModel.Node.of(unscaled, "com.microsoft", "MatMulIntegerToFloat",
-        List.of(input.uint8(), weight, PREFIX + "one", weightScale, PREFIX + "zero_point"), List.of(unscaled)));
-    out.add(OnnxModel.Node.of(name, "", "Mul", List.of(unscaled, input.scale()), List.of(output)));
+  /** {@code MatMulIntegerToFloat(input, weight)}, scaled by the input's row scales and the weight's column scales. */
+  private static void product(RowQuantised input, String weight, String weightScale, String output, String name, List<OnnxModel.Node> out) {
+    out.add(OnnxModel.Node.of(name, "com.microsoft", "MatMulIntegerToFloat",
+        List.of(input.uint8(), weight, input.scale(), weightScale, PREFIX + "zero_point"), List.of(output)));
   }
 
   private void chunkedProduct(OnnxModel.Node node, int inner, Set<String> chunkStarts, List<OnnxModel.Node> out) {

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The rewrite itself, on one linear layer and one attention-like product run by ONNX Runtime. */
 class W8A8GraphTest {
 
-  private static final int ROWS = 5;
+  private static final int ROWS = 6;
   private static final int IN = 96;
   private static final int OUT = 40;
 
@@ -43,8 +43,8 @@ class W8A8GraphTest {
     x[7] = 9f; // an outlier in row 0: that row's scale is coarser, the others' are not
     Path source = dir.resolve("linear.onnx");
     new OnnxGraphWriter()
-        .input("x", OnnxGraphWriter.FLOAT, 1L, "rows", (long) IN)
-        .output("y", OnnxGraphWriter.FLOAT, 1L, "rows", (long) OUT)
+        .input("x", OnnxGraphWriter.FLOAT, "batch", "rows", (long) IN)
+        .output("y", OnnxGraphWriter.FLOAT, "batch", "rows", (long) OUT)
         .floats("w", weight, IN, OUT)
         .node("MatMul", List.of("x", "w"), List.of("y"))
         .write(source, Long.MAX_VALUE);
@@ -55,8 +55,9 @@ class W8A8GraphTest {
     Path output = dir.resolve("linear_w8a8.onnx");
     W8A8Graph.write(model, Map.of(layers.get(0), new W8A8Graph.QuantisedLayer(quantised, passes)), Map.of(), Map.of("k", "v"), output);
 
-    float[] exact = run(source, Map.of("x", x), new long[] {1, ROWS, IN}, "y");
-    float[] approximate = run(output, Map.of("x", x), new long[] {1, ROWS, IN}, "y");
+    // Two texts of three tokens: each row keeps its own scale through the batch dimension.
+    float[] exact = run(source, Map.of("x", x), new long[] {2, ROWS / 2, IN}, "y");
+    float[] approximate = run(output, Map.of("x", x), new long[] {2, ROWS / 2, IN}, "y");
     double error = 0;
     double norm = 0;
     for (int i = 0; i < exact.length; i++) {

@@ -101,18 +101,7 @@ public final class OnnxModel {
             }
             opsets.put(domain.equals("ai.onnx") ? "" : domain, version);
           }
-          case MODEL_METADATA -> {
-            String key = "";
-            String value = "";
-            for (ProtoReader.Field entry : ProtoReader.fields(field.value())) {
-              if (entry.number() == 1) {
-                key = entry.string();
-              } else if (entry.number() == 2) {
-                value = entry.string();
-              }
-            }
-            metadata.put(key, value);
-          }
+          case MODEL_METADATA -> putEntry(field.value(), metadata);
           default -> modelFields.add(field.encoded());
         }
       }
@@ -137,6 +126,20 @@ public final class OnnxModel {
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException("[" + file + "] is not an ONNX model: " + e.getMessage(), e);
     }
+  }
+
+  /** A StringStringEntryProto (metadata, external data locations) into {@code entries}. */
+  private static void putEntry(byte[] entry, Map<String, String> entries) {
+    String key = "";
+    String value = "";
+    for (ProtoReader.Field field : ProtoReader.fields(entry)) {
+      if (field.number() == 1) {
+        key = field.string();
+      } else if (field.number() == 2) {
+        value = field.string();
+      }
+    }
+    entries.put(key, value);
   }
 
   /** The file this model was read from. */
@@ -275,18 +278,7 @@ public final class OnnxModel {
           case 4 -> typed = appendFloats(typed, field);
           case 7 -> typed = appendLongs(typed, field);
           case 5, 6, 10, 11 -> typedOther = true;
-          case 13 -> {
-            String key = "";
-            String value = "";
-            for (ProtoReader.Field entry : ProtoReader.fields(field.value())) {
-              if (entry.number() == 1) {
-                key = entry.string();
-              } else if (entry.number() == 2) {
-                value = entry.string();
-              }
-            }
-            external.put(key, value);
-          }
+          case 13 -> putEntry(field.value(), external);
           default -> {}
         }
       }
