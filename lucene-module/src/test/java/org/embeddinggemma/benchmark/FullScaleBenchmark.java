@@ -257,18 +257,11 @@ public final class FullScaleBenchmark {
     double fp32Rate = rate(fp32, inputs, rounds);
     long size = directory.resolve("onnx/" + fileName + "_data").toFile().length();
     try (TextEmbedder variant = TextEmbedder.open(directory, settings)) {
-      List<Embedding> vectors = variant.embed(inputs, 768);
-      double sum = 0;
-      double least = 1;
-      for (int i = 0; i < inputs.size(); i++) {
-        double cosine = VectorUtil.dotProduct(reference.get(i).vector(), vectors.get(i).vector());
-        sum += cosine;
-        least = Math.min(least, cosine);
-      }
+      double[] cosine = meanAndLeastCosine(reference, variant.embed(inputs, 768));
       double variantRate = rate(variant, inputs, rounds);
       System.out.printf(
           "%-4s %s (%d MB of weights): %6.2f texts/s against fp32's %6.2f, ratio %.2fx | batch invariant: %s | cosine to fp32: mean %.4f, least %.4f%n",
-          name, fileName, size >> 20, variantRate, fp32Rate, variantRate / fp32Rate, variant.maxBatchSize() > 1, sum / inputs.size(), least);
+          name, fileName, size >> 20, variantRate, fp32Rate, variantRate / fp32Rate, variant.maxBatchSize() > 1, cosine[0], cosine[1]);
     }
   }
 
@@ -377,17 +370,21 @@ public final class FullScaleBenchmark {
   private static void cosines(TextEmbedder fp32, TextEmbedder int8, List<String> sentences) {
     List<EmbeddingInput> inputs = sentences.stream().map(text -> document(fp32, text)).toList();
     for (int dims : new int[] {768, 256, 128}) {
-      List<Embedding> reference = fp32.embed(inputs, dims);
-      List<Embedding> quantised = int8.embed(inputs, dims);
-      double sum = 0;
-      double least = 1;
-      for (int i = 0; i < inputs.size(); i++) {
-        double cosine = VectorUtil.dotProduct(reference.get(i).vector(), quantised.get(i).vector());
-        sum += cosine;
-        least = Math.min(least, cosine);
-      }
-      System.out.printf("cosine to fp32 at %3d dims over %d sentences: mean %.5f, least %.5f%n", dims, inputs.size(), sum / inputs.size(), least);
+      double[] cosine = meanAndLeastCosine(fp32.embed(inputs, dims), int8.embed(inputs, dims));
+      System.out.printf("cosine to fp32 at %3d dims over %d sentences: mean %.5f, least %.5f%n", dims, inputs.size(), cosine[0], cosine[1]);
     }
+  }
+
+  /** The mean and the least cosine between two lists of unit vectors, pair by pair. */
+  private static double[] meanAndLeastCosine(List<Embedding> reference, List<Embedding> other) {
+    double sum = 0;
+    double least = 1;
+    for (int i = 0; i < reference.size(); i++) {
+      double cosine = VectorUtil.dotProduct(reference.get(i).vector(), other.get(i).vector());
+      sum += cosine;
+      least = Math.min(least, cosine);
+    }
+    return new double[] {sum / reference.size(), least};
   }
 
   private static double rate(TextEmbedder embedder, List<EmbeddingInput> inputs, int rounds) {
